@@ -1,0 +1,122 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * A bad argument, found before anything was created. The message always names the argument, the
+ * value received and the fix, so a user can act on it without reading the source.
+ */
+export class ValidationError extends Error {
+  constructor(
+    readonly argument: string,
+    readonly received: unknown,
+    readonly fix: string,
+  ) {
+    super(`${argument}: received ${describeValue(received)}. ${fix}`);
+    this.name = "ValidationError";
+  }
+}
+
+/** Throws a {@link ValidationError}; the return type lets callers use it in expressions. */
+export function fail(argument: string, received: unknown, fix: string): never {
+  throw new ValidationError(argument, received, fix);
+}
+
+/** Renders a received value for an error message without ever printing a secret or a huge blob. */
+export function describeValue(value: unknown): string {
+  if (pulumi.Output.isInstance(value)) return "an Output";
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (value === undefined) return "undefined";
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * Runs the validators of a component before its constructor registers anything, and turns a
+ * {@link ValidationError} into the `pulumi.ResourceError` the engine shows, prefixed with the
+ * component's type and name.
+ */
+export function validateComponentArgs<T>(type: string, name: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      throw new pulumi.ResourceError(`${type} "${name}": ${err.message}`, undefined, true);
+    }
+    throw err;
+  }
+}
+
+/** True for a value the program knows now (not an Output, which is resolved later by the engine). */
+export function isKnown<T>(value: pulumi.Input<T> | undefined): value is T {
+  return value !== undefined && !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+}
+
+const IPV4_OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const IPV4 = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
+
+/** True for a dotted-quad IPv4 address. */
+export function isIpv4(value: string): boolean {
+  return IPV4.test(value);
+}
+
+/** True for an IPv4 CIDR block whose address has no bits set past the prefix (e.g. 10.0.0.0/16). */
+export function isIpv4Cidr(value: string): boolean {
+  const match = /^([^/]+)\/(\d{1,2})$/.exec(value);
+  if (!match || !isIpv4(match[1])) return false;
+  const prefix = Number(match[2]);
+  if (prefix > 32) return false;
+  const address = match[1].split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const hostBits = 32 - prefix;
+  return hostBits === 0 || address % 2 ** hostBits === 0;
+}
+
+/** True for an integer TCP/UDP port, 1-65535. */
+export function isPort(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/** True for a name usable in resource names, hostnames and shell words: a DNS label. */
+export function isDnsLabel(value: string): boolean {
+  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(value);
+}
+
+/** True for a hostname or IPv4 address that SSH can dial. */
+export function isHostAddress(value: string): boolean {
+  return (
+    isIpv4(value) ||
+    /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(
+      value,
+    )
+  );
+}
+
+/** Throws when `value` is known and not a DNS label. */
+export function requireDnsLabel(argument: string, value: string): void {
+  if (!isDnsLabel(value)) {
+    fail(
+      argument,
+      value,
+      "Use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit (it becomes part of resource names and hostnames).",
+    );
+  }
+}
+
+/** Throws when `value` is not a port. */
+export function requirePort(argument: string, value: number): void {
+  if (!isPort(value)) fail(argument, value, "Use an integer port between 1 and 65535.");
+}
+
+/** Throws when `value` is not an IPv4 CIDR block. */
+export function requireCidr(argument: string, value: string): void {
+  if (!isIpv4Cidr(value)) {
+    fail(
+      argument,
+      value,
+      'Use an IPv4 CIDR block with no host bits set, e.g. "10.0.0.0/16" or "203.0.113.7/32".',
+    );
+  }
+}
