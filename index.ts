@@ -3,3 +3,52 @@ export type { SwarmHost, SshConnection } from "./components/hosts/types";
 export { existingHosts } from "./components/hosts/existing";
 export type { ExistingServerArgs, ExistingHostsDefaults, BastionArgs } from "./components/hosts/existing";
 export { ValidationError } from "./components/validation";
+export { OverlayNetwork } from "./components/workloads/overlayNetwork";
+export type { OverlayNetworkArgs } from "./components/workloads/overlayNetwork";
+export { SwarmService } from "./components/workloads/swarmService";
+export type * from "./components/workloads/serviceTypes";
+export { ComposeStack } from "./components/workloads/composeStack";
+export type { ComposeStackArgs } from "./components/workloads/composeStack";
+export {
+  composeStdin,
+  renderEnvFile,
+  renderStackDeployScript,
+  renderStackRemoveScript,
+} from "./components/workloads/composeScripts";
+export type { StackDeployOptions } from "./components/workloads/composeScripts";
+export { parseDuration, parseMemory, parseImageReference } from "./components/workloads/parse";
+export type { ImageReference } from "./components/workloads/parse";
+export { GitLabHost, gitlabPorts } from "./components/cicd/gitlabHost";
+export type { GitLabHostArgs } from "./components/cicd/gitlabHost";
+export { JenkinsHost, jenkinsPorts } from "./components/cicd/jenkinsHost";
+export type { JenkinsHostArgs } from "./components/cicd/jenkinsHost";
+export { SonarQubeHost, sonarqubePorts } from "./components/cicd/sonarqubeHost";
+export type { SonarQubeHostArgs } from "./components/cicd/sonarqubeHost";
+export { HarborHost, harborPorts } from "./components/cicd/harborHost";
+export type { HarborHostArgs } from "./components/cicd/harborHost";
+export { RegistryTrust } from "./components/cicd/registryTrust";
+export type { RegistryTrustArgs } from "./components/cicd/registryTrust";
+export type { CicdHostCommonArgs, CicdPort } from "./components/cicd/common";
+export type { HostSize } from "./components/cicd/validate";
+export { PINNED_VERSIONS } from "./components/cicd/versions";
+export { SwarmCluster } from "./components/cluster/swarmCluster";
+export type { SwarmClusterArgs } from "./components/cluster/args";
+export type { SwarmNodeArgs, SwarmClusterLike, NodeRole, NodeAvailability } from "./components/cluster/types";
+export { AwsHosts } from "./components/hosts/aws/awsHosts";
+export type { AwsHostsArgs } from "./components/hosts/aws/awsHosts";
+export type { UbuntuRelease, AwsArchitecture } from "./components/hosts/aws/ami";
+export { AlicloudHosts } from "./components/hosts/alicloud/alicloudHosts";
+export type { AlicloudHostsArgs } from "./components/hosts/alicloud/alicloudHosts";
+export type { CloudHostsCommonArgs } from "./components/hosts/cloudArgs";
+export { swarmFirewallRules, DEFAULT_DATA_PATH_PORT, DOCKER_API_PORTS } from "./components/hosts/firewall";
+export type {
+  FirewallRule,
+  FirewallSource,
+  ServicePortArgs,
+  SwarmFirewallOptions,
+} from "./components/hosts/firewall";
+export { findFirewallViolations } from "./components/hosts/firewallInvariant";
+export type { FirewallViolation, ResourceLike, InvariantOptions } from "./components/hosts/firewallInvariant";
+export { peerCidrsOf, hostCidr, resolveNetworkMode } from "./components/hosts/crossCloud";
+export type { AdvertiseMode, NetworkMode } from "./components/hosts/crossCloud";
+export { renderDockerUserData } from "./components/hosts/cloudinit";

@@ -59,7 +59,8 @@ export async function installMocks(behaviour: MockBehaviour = {}): Promise<MockR
           custom: args.custom,
         });
         const custom = behaviour.newResource ? await behaviour.newResource(args) : undefined;
-        return { id: args.id ?? `${args.name}-id`, state: custom ?? { ...args.inputs } };
+        // The runtime passes "" (not undefined) for a new resource id.
+        return { id: args.id || `${args.name}-id`, state: custom ?? { ...args.inputs } };
       },
       call: (args) => {
         calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });

@@ -1,0 +1,200 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as remote from "@pulumi/command/remote";
+import { SwarmHost } from "../hosts/types";
+import { CicdTool, HostRequirements, renderPreflightScript } from "./preflight";
+import { asRoot } from "./shell";
+import {
+  HostSize,
+  PasswordRule,
+  RequirementsOverride,
+  checkedPassword,
+  requireAddress,
+  requireDataDir,
+  requireHost,
+  requireSeconds,
+  resolveRequirements,
+} from "./validate";
+
+/** Arguments every delivery-platform host takes. */
+export interface CicdHostCommonArgs {
+  /** The host the tool runs on (usually its own VM from `AwsHosts`, `AlicloudHosts` or `existingHosts`). Required. */
+  host: SwarmHost;
+  /**
+   * Address users, pipelines and swarm nodes reach the tool on (IPv4 or DNS name; it goes into
+   * URLs and certificates). Default: the host's SSH address (`host.connection.host`).
+   */
+  address?: pulumi.Input<string>;
+  /** Base directory of the tool's persistent data and its deploy files on the host. Default: "/srv/pulumi-swarm/<tool>". */
+  dataDir?: string;
+  /** Seconds `pulumi up` waits for the tool's health endpoint before failing. Default: per tool (see the docs). */
+  healthTimeoutSeconds?: number;
+  /** Raise the preflight minimums (CPUs, memory GiB, free disk GiB); they cannot go below the tool's floor. Default: the floor. */
+  requirements?: RequirementsOverride;
+  /** The host's size if you know it (e.g. from the instance type): a host below the minimums fails before anything is created. Default: unknown, checked on the host only. */
+  hostSize?: HostSize;
+}
+
+/** A port the tool needs open in the host's cloud firewall; spread it into `servicePorts` with your CIDRs. */
+export interface CicdPort {
+  /** Port number. */
+  port: number;
+  /** Always "tcp". */
+  protocol: "tcp";
+  /** What the port is for. */
+  description: string;
+}
+
+/** The validated common arguments. */
+export interface CommonPlan {
+  host: SwarmHost;
+  address: pulumi.Input<string>;
+  dataDir: string;
+  healthTimeoutSeconds: number;
+  requirements: HostRequirements;
+}
+
+/** Validates the common arguments (throws a ValidationError) and applies the defaults. */
+export function planCommon(
+  tool: CicdTool,
+  args: CicdHostCommonArgs,
+  defaultHealthTimeoutSeconds: number,
+): CommonPlan {
+  const host = requireHost(args.host);
+  requireAddress("address", args.address);
+  const dataDir = args.dataDir ?? `/srv/pulumi-swarm/${tool.toLowerCase()}`;
+  requireDataDir("dataDir", dataDir);
+  const healthTimeoutSeconds = args.healthTimeoutSeconds ?? defaultHealthTimeoutSeconds;
+  requireSeconds("healthTimeoutSeconds", healthTimeoutSeconds, 10, 7200);
+  return {
+    host,
+    address: args.address ?? host.connection.host,
+    dataDir,
+    healthTimeoutSeconds,
+    requirements: resolveRequirements(tool, args.requirements, args.hostSize),
+  };
+}
+
+/** Resolves an address Output, refusing a malformed or loopback one (it goes into URLs, YAML and certificates). */
+export function checkedAddress(address: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.output(address).apply((value) => {
+    requireAddress("address", value);
+    return value;
+  });
+}
+
+/**
+ * The admin password: the given one (checked against the tool's rule, made secret) or a
+ * generated one. Generated passwords use letters, digits and "-_." only, which every file format
+ * the platform writes takes literally.
+ */
+export function adminPassword(
+  parent: pulumi.Resource,
+  name: string,
+  argument: string,
+  given: pulumi.Input<string> | undefined,
+  rule: PasswordRule,
+): pulumi.Output<string> {
+  if (given !== undefined) return checkedPassword(argument, given, rule);
+  return pulumi.secret(generatedSecret(parent, `${name}-admin-password`, true));
+}
+
+/** A random secret for internal use (database passwords), letters and digits only. */
+export function generatedSecret(
+  parent: pulumi.Resource,
+  resourceName: string,
+  special = false,
+): pulumi.Output<string> {
+  const password = new random.RandomPassword(
+    resourceName,
+    special
+      ? {
+          length: 24,
+          special: true,
+          overrideSpecial: "-_.",
+          minUpper: 2,
+          minLower: 2,
+          minNumeric: 2,
+          minSpecial: 2,
+        }
+      : { length: 32, special: false, minUpper: 2, minLower: 2, minNumeric: 2 },
+    { parent },
+  );
+  return pulumi.secret(password.result);
+}
+
+/** Runs the preflight script on the host before anything else touches it. */
+export function preflightCommand(
+  parent: pulumi.Resource,
+  name: string,
+  tool: CicdTool,
+  plan: CommonPlan,
+): remote.Command {
+  const script = renderPreflightScript({
+    hostName: plan.host.name,
+    tool,
+    dataDir: plan.dataDir,
+    requirements: plan.requirements,
+  });
+  return new remote.Command(
+    `${name}-preflight`,
+    {
+      connection: plan.host.connection,
+      create: asRoot(script),
+      update: asRoot(script),
+      addPreviousOutputInEnv: false,
+    },
+    { parent, dependsOn: plan.host.dependsOn },
+  );
+}
+
+/** What {@link hostCommand} runs. */
+export interface HostCommandArgs {
+  create: pulumi.Input<string>;
+  /** Run on update too (idempotent scripts). Default: true. */
+  updateToo?: boolean;
+  delete?: pulumi.Input<string>;
+  /** Standard input; always made secret (it carries passwords, keys and env files). */
+  stdin?: pulumi.Input<string>;
+  /** The command prints a secret: no logging, stdout and stderr secret. */
+  printsSecret?: boolean;
+}
+
+/**
+ * A remote command on the tool's host. Replacement deletes first: a create-before-delete would let
+ * the old resource's delete undo what the new one just did (same paths, same compose project).
+ */
+export function hostCommand(
+  parent: pulumi.Resource,
+  resourceName: string,
+  host: SwarmHost,
+  args: HostCommandArgs,
+  dependsOn: pulumi.Resource[],
+): remote.Command {
+  return new remote.Command(
+    resourceName,
+    {
+      connection: host.connection,
+      create: args.create,
+      ...(args.updateToo === false ? {} : { update: args.create }),
+      ...(args.delete !== undefined ? { delete: args.delete } : {}),
+      ...(args.stdin !== undefined ? { stdin: pulumi.secret(args.stdin) } : {}),
+      ...(args.printsSecret ? { logging: "none" as const } : {}),
+      addPreviousOutputInEnv: false,
+    },
+    {
+      parent,
+      dependsOn: [...(host.dependsOn ?? []), ...dependsOn],
+      deleteBeforeReplace: true,
+      ...(args.printsSecret ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
+    },
+  );
+}
+
+/** An Output of `value` that resolves only once `resource` exists, so consumers wait for the deploy. */
+export function whenDone(
+  resource: pulumi.CustomResource,
+  value: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi.all([resource.id, value]).apply(([, resolved]) => resolved);
+}

@@ -1,0 +1,162 @@
+import * as pulumi from "@pulumi/pulumi";
+import { validateComponentArgs } from "../validation";
+import {
+  CicdHostCommonArgs,
+  CicdPort,
+  CommonPlan,
+  adminPassword,
+  checkedAddress,
+  hostCommand,
+  planCommon,
+  preflightCommand,
+  whenDone,
+} from "./common";
+import { renderDeployScript, renderRemoveScript } from "./deploy";
+import { gitlabExternalUrl, renderGitLabCompose } from "./gitlabCompose";
+import { asRoot, renderBundle, renderEnvFile } from "./shell";
+import { PasswordRule, requireUsablePassword, requireDistinctPorts, requireImageTag } from "./validate";
+import { IMAGES, PINNED_VERSIONS, imageRef } from "./versions";
+
+const TYPE = "swarm:cicd:GitLabHost";
+
+/** GitLab refuses root passwords shorter than 8 characters. */
+export const GITLAB_PASSWORD_RULE: PasswordRule = { minLength: 8, mixed: false, special: false };
+
+/** Arguments of {@link GitLabHost}. */
+export interface GitLabHostArgs extends CicdHostCommonArgs {
+  /** HTTP port of the web UI and API (also GitLab's listen port, part of its external URL). Default: 9999. */
+  httpPort?: number;
+  /** Host port of Git over SSH (container port 22). Default: 2222. */
+  sshPort?: number;
+  /** `gitlab/gitlab-ce` image tag. Default: `PINNED_VERSIONS.gitlab`. */
+  version?: string;
+  /** Initial root password (made secret; GitLab reads it on its first start only). Default: generated. */
+  rootPassword?: pulumi.Input<string>;
+  /** Extra GITLAB_OMNIBUS_CONFIG lines (Ruby). Never put secrets here: they are in the compose file. Default: none. */
+  extraOmnibusConfig?: string;
+}
+
+/** The ports GitLab needs open, for the host's cloud firewall (usable before the host exists). */
+export function gitlabPorts(args: { httpPort?: number; sshPort?: number } = {}): CicdPort[] {
+  return [
+    { port: args.httpPort ?? 9999, protocol: "tcp", description: "GitLab HTTP" },
+    { port: args.sshPort ?? 2222, protocol: "tcp", description: "GitLab SSH" },
+  ];
+}
+
+/** Validated GitLab arguments. */
+export interface GitLabPlan extends CommonPlan {
+  httpPort: number;
+  sshPort: number;
+  image: string;
+}
+
+/** Validates {@link GitLabHostArgs} (throws a ValidationError) and applies the defaults. */
+export function planGitLab(args: GitLabHostArgs): GitLabPlan {
+  const common = planCommon("GitLab", args, 1200);
+  requireUsablePassword("rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE);
+  const httpPort = args.httpPort ?? 9999;
+  const sshPort = args.sshPort ?? 2222;
+  requireDistinctPorts([
+    ["httpPort", httpPort],
+    ["sshPort", sshPort],
+  ]);
+  const version = args.version ?? PINNED_VERSIONS.gitlab;
+  requireImageTag("version", version);
+  return { ...common, httpPort, sshPort, image: imageRef(IMAGES.gitlab, version) };
+}
+
+/**
+ * GitLab CE on its own host: preflight (2 CPUs, 4 GiB, 20 GiB free by default), a compose
+ * deployment with bind-mounted config/logs/data, the root password set at first start through
+ * GITLAB_ROOT_PASSWORD, and `pulumi up` waiting until the sign-in page answers.
+ */
+export class GitLabHost extends pulumi.ComponentResource {
+  /** The web URL, e.g. "http://203.0.113.10:9999". */
+  readonly url: pulumi.Output<string>;
+  /** Base of SSH clone URLs, e.g. "ssh://git@203.0.113.10:2222". */
+  readonly sshUrl: pulumi.Output<string>;
+  /** The admin user: "root". */
+  readonly adminUsername: pulumi.Output<string>;
+  /** The root password (secret). */
+  readonly adminPassword: pulumi.Output<string>;
+  /** Ports to open in the host's cloud firewall. */
+  readonly ports: CicdPort[];
+
+  constructor(name: string, args: GitLabHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    const plan = validateComponentArgs(TYPE, name, () => planGitLab(args));
+    super(TYPE, name, {}, opts);
+
+    const password = adminPassword(this, name, "rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE);
+    const address = checkedAddress(plan.address);
+    const preflight = preflightCommand(this, name, "GitLab", plan);
+    const stdin = pulumi.all([address, password]).apply(([resolvedAddress, resolvedPassword]) =>
+      renderBundle([
+        {
+          name: "compose.yaml",
+          content: renderGitLabCompose({
+            image: plan.image,
+            address: resolvedAddress,
+            httpPort: plan.httpPort,
+            sshPort: plan.sshPort,
+            dataDir: plan.dataDir,
+            extraOmnibusConfig: args.extraOmnibusConfig,
+          }),
+        },
+        { name: "gitlab.env", content: renderEnvFile({ GITLAB_ROOT_PASSWORD: resolvedPassword }) },
+      ]),
+    );
+    const deploy = hostCommand(
+      this,
+      `${name}-deploy`,
+      plan.host,
+      {
+        create: asRoot(
+          renderDeployScript({
+            hostName: plan.host.name,
+            tool: "GitLab",
+            project: "gitlab",
+            configDir: `${plan.dataDir}/deploy`,
+            files: ["compose.yaml", "gitlab.env"],
+            dataDirs: ["config", "logs", "data"].map((dir) => ({ path: `${plan.dataDir}/${dir}` })),
+            health: {
+              // /-/readiness only answers the monitoring allow-list inside the container; the
+              // sign-in page renders only once Rails, Workhorse and the database are up.
+              url: `http://127.0.0.1:${plan.httpPort}/users/sign_in`,
+              timeoutSeconds: plan.healthTimeoutSeconds,
+            },
+          }),
+        ),
+        delete: asRoot(
+          renderRemoveScript({
+            hostName: plan.host.name,
+            tool: "GitLab",
+            project: "gitlab",
+            configDir: `${plan.dataDir}/deploy`,
+          }),
+        ),
+        stdin,
+      },
+      [preflight],
+    );
+
+    this.url = whenDone(
+      deploy,
+      address.apply((a) => gitlabExternalUrl(a, plan.httpPort)),
+    );
+    this.sshUrl = whenDone(
+      deploy,
+      address.apply((a) => `ssh://git@${a}:${plan.sshPort}`),
+    );
+    this.adminUsername = pulumi.output("root");
+    this.adminPassword = pulumi.secret(whenDone(deploy, password));
+    this.ports = gitlabPorts(plan);
+    this.registerOutputs({
+      url: this.url,
+      sshUrl: this.sshUrl,
+      adminUsername: this.adminUsername,
+      adminPassword: this.adminPassword,
+      ports: this.ports,
+    });
+  }
+}

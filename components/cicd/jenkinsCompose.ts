@@ -1,0 +1,129 @@
+import { scriptHeader, shellQuote } from "./shell";
+import { renderYaml } from "./yaml";
+
+/** The uid and gid the jenkins/jenkins image runs as. */
+export const JENKINS_UID = 1000;
+
+/** Inputs of {@link renderJenkinsCompose}. */
+export interface JenkinsComposeOptions {
+  /** Full image reference, e.g. "jenkins/jenkins:2.580.2-lts-jdk21". */
+  image: string;
+  /** Host port of the web UI (container port 8080). */
+  httpPort: number;
+  /** Port of inbound (JNLP) agents, the same on the host and in the container so Jenkins advertises the right one. */
+  agentPort: number;
+  /** Base data directory: home/ (JENKINS_HOME) lives under it. */
+  dataDir: string;
+}
+
+/**
+ * The compose file of a Jenkins controller that drives the host's Docker: the socket is mounted
+ * and the container joins the socket's group (DOCKER_GID, read on the host into .env at deploy
+ * time) instead of the socket being made world-writable.
+ */
+export function renderJenkinsCompose(options: JenkinsComposeOptions): string {
+  return renderYaml({
+    services: {
+      jenkins: {
+        image: options.image,
+        restart: "unless-stopped",
+        group_add: [
+          "${DOCKER_GID:?DOCKER_GID must be the gid of /var/run/docker.sock (written to .env by the deploy script)}",
+        ],
+        ports: [`${options.httpPort}:8080`, `${options.agentPort}:${options.agentPort}`],
+        environment: { JENKINS_SLAVE_AGENT_PORT: String(options.agentPort) },
+        volumes: [`${options.dataDir}/home:/var/jenkins_home`, "/var/run/docker.sock:/var/run/docker.sock"],
+      },
+    },
+  });
+}
+
+/**
+ * Shell run before `up`: writes DOCKER_GID (the group of the host's Docker socket) to .env, and
+ * installs the deploy key from the config directory as JENKINS_HOME/.ssh/id_ed25519 (owner
+ * jenkins, mode 0600). Refuses a socket owned by group root: adding gid 0 to the container
+ * would give it far more than Docker.
+ */
+export function jenkinsPreUp(dataDir: string, dockerSocket = "/var/run/docker.sock"): string {
+  const ssh = `${dataDir}/home/.ssh`;
+  return `docker_sock=${shellQuote(dockerSocket)}
+[ -S "$docker_sock" ] || fail "$docker_sock is not a socket; Jenkins needs the host's Docker socket"
+docker_gid=$(stat -c %g "$docker_sock")
+[ "$docker_gid" != 0 ] || fail "$docker_sock belongs to group root (gid 0); give it a docker group (groupadd docker && chgrp docker $docker_sock, as Docker's packages do) so Jenkins can join that group instead"
+printf 'DOCKER_GID=%s\\n' "$docker_gid" >.env.new
+if cmp -s .env.new .env; then rm -f .env.new; else mv -f .env.new .env; fi
+install -d -m 0700 -o ${JENKINS_UID} -g ${JENKINS_UID} ${shellQuote(ssh)}
+for key_file in id_ed25519 id_ed25519.pub; do
+  if ! cmp -s "$key_file" ${shellQuote(ssh)}/"$key_file"; then
+    install -m 0600 -o ${JENKINS_UID} -g ${JENKINS_UID} "$key_file" ${shellQuote(ssh)}/"$key_file"
+  fi
+done`;
+}
+
+/**
+ * Renders the script that prints Jenkins' initial admin password once it exists (the setup
+ * wizard writes it on first start and deletes it when the wizard is finished; then this prints
+ * nothing). Run it with logging "none": its output is a secret.
+ */
+export function renderJenkinsPasswordScript(
+  hostName: string,
+  dataDir: string,
+  timeoutSeconds: number,
+): string {
+  return `${scriptHeader(hostName, "reading the Jenkins initial admin password")}
+password_file=${shellQuote(`${dataDir}/home/secrets/initialAdminPassword`)}
+config_file=${shellQuote(`${dataDir}/home/config.xml`)}
+deadline=$((SECONDS + ${timeoutSeconds}))
+while [ ! -s "$password_file" ]; do
+  if [ -f "$config_file" ] && grep -q '<installStateName>RUNNING' "$config_file" 2>/dev/null; then
+    exit 0
+  fi
+  [ "$SECONDS" -lt "$deadline" ] || fail "$password_file did not appear within ${timeoutSeconds} s"
+  sleep 3
+done
+tr -d '\\n' <"$password_file"
+`;
+}
+
+/** Comment that marks the deploy key in authorized_keys, so delete removes exactly that line. */
+export function deployKeyMarker(name: string): string {
+  return `pulumi-swarm-jenkins-${name.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+}
+
+/**
+ * Renders the script that authorizes Jenkins' deploy key (read from standard input, one OpenSSH
+ * public key line) for the SSH user on a swarm manager, with `restrict` (no forwarding, no pty),
+ * idempotently. It runs as that user, not root: the key grants what the user may do.
+ */
+export function renderAuthorizeKeyScript(hostName: string, marker: string): string {
+  return `${scriptHeader(hostName, "authorizing the Jenkins deploy key")}
+marker=${shellQuote(marker)}
+IFS= read -r key || [ -n "$key" ] || fail "no public key on standard input"
+case "$key" in
+  ssh-ed25519\\ *|ssh-rsa\\ *|ecdsa-sha2-*) ;;
+  *) fail "standard input is not an OpenSSH public key" ;;
+esac
+line="restrict $(printf '%s' "$key" | awk '{print $1, $2}') $marker"
+umask 077
+mkdir -p "$HOME/.ssh"
+touch "$HOME/.ssh/authorized_keys"
+if grep -qxF -- "$line" "$HOME/.ssh/authorized_keys"; then exit 0; fi
+awk -v marker="$marker" '$NF != marker' "$HOME/.ssh/authorized_keys" >"$HOME/.ssh/authorized_keys.new"
+printf '%s\\n' "$line" >>"$HOME/.ssh/authorized_keys.new"
+chmod 0600 "$HOME/.ssh/authorized_keys.new"
+mv -f "$HOME/.ssh/authorized_keys.new" "$HOME/.ssh/authorized_keys"
+`;
+}
+
+/** Renders the script that removes the marked deploy key line from authorized_keys. */
+export function renderRevokeKeyScript(hostName: string, marker: string): string {
+  return `${scriptHeader(hostName, "revoking the Jenkins deploy key")}
+marker=${shellQuote(marker)}
+file="$HOME/.ssh/authorized_keys"
+[ -f "$file" ] || exit 0
+awk -v marker="$marker" '$NF == marker {found = 1} END {exit !found}' "$file" || exit 0
+umask 077
+awk -v marker="$marker" '$NF != marker' "$file" >"$file.new"
+mv -f "$file.new" "$file"
+`;
+}

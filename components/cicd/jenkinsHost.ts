@@ -1,0 +1,204 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { SwarmHost } from "../hosts/types";
+import { fail, requireDnsLabel, validateComponentArgs } from "../validation";
+import {
+  CicdHostCommonArgs,
+  CicdPort,
+  CommonPlan,
+  checkedAddress,
+  hostCommand,
+  planCommon,
+  preflightCommand,
+  whenDone,
+} from "./common";
+import { renderDeployScript, renderRemoveScript } from "./deploy";
+import {
+  JENKINS_UID,
+  deployKeyMarker,
+  jenkinsPreUp,
+  renderAuthorizeKeyScript,
+  renderJenkinsCompose,
+  renderJenkinsPasswordScript,
+  renderRevokeKeyScript,
+} from "./jenkinsCompose";
+import { asRoot, asUser, renderBundle } from "./shell";
+import { requireDistinctPorts, requireImageTag } from "./validate";
+import { IMAGES, PINNED_VERSIONS, imageRef } from "./versions";
+
+const TYPE = "swarm:cicd:JenkinsHost";
+
+/** Arguments of {@link JenkinsHost}. */
+export interface JenkinsHostArgs extends CicdHostCommonArgs {
+  /** Host port of the web UI. Default: 8080. */
+  httpPort?: number;
+  /** Port of inbound (JNLP) agents. Default: 50000. */
+  agentPort?: number;
+  /** `jenkins/jenkins` image tag. Default: `PINNED_VERSIONS.jenkins`. */
+  version?: string;
+  /**
+   * Swarm managers on which Jenkins' deploy key is authorized for the SSH user of each host's
+   * connection (with `restrict`), so a pipeline can run
+   * `ssh <user>@<manager> docker service update --image ...`. That user must be allowed to use
+   * Docker there. Default: none (authorize `deployPublicKey` yourself).
+   */
+  authorizeOn?: SwarmHost[];
+}
+
+/** The ports Jenkins needs open, for the host's cloud firewall (usable before the host exists). */
+export function jenkinsPorts(args: { httpPort?: number; agentPort?: number } = {}): CicdPort[] {
+  return [
+    { port: args.httpPort ?? 8080, protocol: "tcp", description: "Jenkins HTTP" },
+    { port: args.agentPort ?? 50000, protocol: "tcp", description: "Jenkins inbound agents" },
+  ];
+}
+
+/** Validated Jenkins arguments. */
+export interface JenkinsPlan extends CommonPlan {
+  httpPort: number;
+  agentPort: number;
+  image: string;
+  authorizeOn: SwarmHost[];
+}
+
+/** Validates {@link JenkinsHostArgs} (throws a ValidationError) and applies the defaults. */
+export function planJenkins(args: JenkinsHostArgs): JenkinsPlan {
+  const common = planCommon("Jenkins", args, 300);
+  const httpPort = args.httpPort ?? 8080;
+  const agentPort = args.agentPort ?? 50000;
+  requireDistinctPorts([
+    ["httpPort", httpPort],
+    ["agentPort", agentPort],
+  ]);
+  const version = args.version ?? PINNED_VERSIONS.jenkins;
+  requireImageTag("version", version);
+  const authorizeOn = args.authorizeOn ?? [];
+  if (!Array.isArray(authorizeOn))
+    fail("authorizeOn", authorizeOn, "Pass a list of SwarmHosts (swarm managers).");
+  const seen = new Set<string>();
+  authorizeOn.forEach((host, index) => {
+    requireDnsLabel(`authorizeOn[${index}].name`, host?.name);
+    if (seen.has(host.name)) fail(`authorizeOn[${index}].name`, host.name, "List each manager once.");
+    seen.add(host.name);
+  });
+  return { ...common, httpPort, agentPort, image: imageRef(IMAGES.jenkins, version), authorizeOn };
+}
+
+/**
+ * A Jenkins controller on its own host that drives the host's Docker through the socket (joining
+ * the socket's group, read on the host), with an ed25519 deploy key in JENKINS_HOME/.ssh that
+ * can be authorized on swarm managers. The initial admin password is read back from
+ * JENKINS_HOME/secrets/initialAdminPassword without being logged.
+ */
+export class JenkinsHost extends pulumi.ComponentResource {
+  /** The web URL, e.g. "http://203.0.113.11:8080". */
+  readonly url: pulumi.Output<string>;
+  /** The admin user of the setup wizard: "admin". */
+  readonly adminUsername: pulumi.Output<string>;
+  /** The initial admin password (secret); empty when the setup wizard was already completed on this data directory. */
+  readonly adminPassword: pulumi.Output<string>;
+  /** OpenSSH public key of Jenkins' deploy key: authorize it on a swarm manager. */
+  readonly deployPublicKey: pulumi.Output<string>;
+  /** OpenSSH private key of Jenkins' deploy key (secret); also installed as JENKINS_HOME/.ssh/id_ed25519. */
+  readonly deployPrivateKey: pulumi.Output<string>;
+  /** Ports to open in the host's cloud firewall. */
+  readonly ports: CicdPort[];
+
+  constructor(name: string, args: JenkinsHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    const plan = validateComponentArgs(TYPE, name, () => planJenkins(args));
+    super(TYPE, name, {}, opts);
+
+    const key = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
+    const privateKey = pulumi.secret(key.privateKeyOpenssh);
+    const publicKey = key.publicKeyOpenssh.apply((k) => k.trim());
+    const preflight = preflightCommand(this, name, "Jenkins", plan);
+    const stdin = pulumi.all([privateKey, publicKey]).apply(([resolvedPrivate, resolvedPublic]) =>
+      renderBundle([
+        {
+          name: "compose.yaml",
+          content: renderJenkinsCompose({
+            image: plan.image,
+            httpPort: plan.httpPort,
+            agentPort: plan.agentPort,
+            dataDir: plan.dataDir,
+          }),
+        },
+        {
+          name: "id_ed25519",
+          content: resolvedPrivate.endsWith("\n") ? resolvedPrivate : `${resolvedPrivate}\n`,
+        },
+        { name: "id_ed25519.pub", content: `${resolvedPublic} ${deployKeyMarker(name)}\n` },
+      ]),
+    );
+    const configDir = `${plan.dataDir}/deploy`;
+    const deploy = hostCommand(
+      this,
+      `${name}-deploy`,
+      plan.host,
+      {
+        create: asRoot(
+          renderDeployScript({
+            hostName: plan.host.name,
+            tool: "Jenkins",
+            project: "jenkins",
+            configDir,
+            files: ["compose.yaml", "id_ed25519", "id_ed25519.pub"],
+            dataDirs: [{ path: `${plan.dataDir}/home`, owner: JENKINS_UID }],
+            preUp: jenkinsPreUp(plan.dataDir),
+            health: {
+              url: `http://127.0.0.1:${plan.httpPort}/login`,
+              timeoutSeconds: plan.healthTimeoutSeconds,
+            },
+          }),
+        ),
+        delete: asRoot(
+          renderRemoveScript({ hostName: plan.host.name, tool: "Jenkins", project: "jenkins", configDir }),
+        ),
+        stdin,
+      },
+      [preflight],
+    );
+    const passwordRead = hostCommand(
+      this,
+      `${name}-admin-password`,
+      plan.host,
+      {
+        create: asRoot(renderJenkinsPasswordScript(plan.host.name, plan.dataDir, plan.healthTimeoutSeconds)),
+        updateToo: false,
+        printsSecret: true,
+      },
+      [deploy],
+    );
+    for (const manager of plan.authorizeOn) {
+      hostCommand(
+        this,
+        `${name}-authorize-${manager.name}`,
+        manager,
+        {
+          create: asUser(renderAuthorizeKeyScript(manager.name, deployKeyMarker(name))),
+          delete: asUser(renderRevokeKeyScript(manager.name, deployKeyMarker(name))),
+          stdin: publicKey.apply((k) => `${k}\n`),
+        },
+        [],
+      );
+    }
+
+    this.url = whenDone(
+      deploy,
+      checkedAddress(plan.address).apply((a) => `http://${a}:${plan.httpPort}`),
+    );
+    this.adminUsername = pulumi.output("admin");
+    this.adminPassword = pulumi.secret(passwordRead.stdout.apply((out) => (out ?? "").trim()));
+    this.deployPublicKey = publicKey;
+    this.deployPrivateKey = privateKey;
+    this.ports = jenkinsPorts(plan);
+    this.registerOutputs({
+      url: this.url,
+      adminUsername: this.adminUsername,
+      adminPassword: this.adminPassword,
+      deployPublicKey: this.deployPublicKey,
+      deployPrivateKey: this.deployPrivateKey,
+      ports: this.ports,
+    });
+  }
+}

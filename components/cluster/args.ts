@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SwarmNodeArgs } from "./types";
+
+/** Arguments of {@link SwarmCluster}. */
+export interface SwarmClusterArgs {
+  /** The nodes: hosts with their role, labels and availability. An odd number of managers (1, 3, 5 or 7). */
+  nodes: SwarmNodeArgs[];
+  /** Install Docker Engine (distribution packages) on hosts that lack it. Default: true. */
+  installDocker?: boolean;
+  /**
+   * Registries dockerd may reach over plain HTTP ("host:port" or CIDR), written to each node's
+   * /etc/docker/daemon.json (other keys kept; dockerd restarted only when the file changed). Prefer a
+   * registry with TLS and its CA installed (see RegistryTrust). Default: daemon.json's key left as is.
+   */
+  insecureRegistries?: string[];
+  /** Registry mirrors (http(s) URLs, no path) for daemon.json. Default: daemon.json's key left as is. */
+  registryMirrors?: string[];
+  /** "auto": open the swarm ports to the other members in ufw or firewalld when one is active; "none": leave host firewalls alone. Default: "auto". */
+  hostFirewall?: "auto" | "none";
+  /** Lock managers' Raft data at rest; a restarted manager then needs the `unlockKey` (the cluster unlocks it on the next run). Default: false. */
+  autolock?: boolean;
+  /** UDP port of the overlay data path (VXLAN), 1024-49151. Default: 4789. */
+  dataPathPort?: number;
+  /** Address pools overlay networks get their subnets from (CIDRs). Default: Docker's 10.0.0.0/8. */
+  defaultAddrPool?: string[];
+  /** Prefix length of each overlay subnet carved from `defaultAddrPool`. Default: 24. */
+  defaultAddrPoolMaskLength?: number;
+  /** Validity of node certificates ("2160h", "90d"; at least 1h). Default: "2160h" (90 days). */
+  certExpiry?: string;
+  /**
+   * The nodes advertise addresses in different networks (e.g. public IPs across clouds): overlay
+   * traffic crosses untrusted networks, so workloads default to encrypted overlays and host
+   * firewalls allow ESP between members. Default: false.
+   */
+  spansNetworks?: boolean;
+  /** Allow an even number of managers (e.g. during a migration). Default: false. */
+  allowEvenManagers?: boolean;
+  /**
+   * Change this value (e.g. to a date) to re-run every node's guarded scripts on the next `pulumi up`:
+   * locked managers are unlocked, nodes that left by hand rejoin, drifted labels are put back.
+   * Default: none.
+   */
+  reconcile?: pulumi.Input<string>;
+  /** Extra `ssh` options for the Docker provider's connection to the manager (it uses the local ssh client and agent). Default: StrictHostKeyChecking=accept-new. */
+  dockerSshOpts?: string[];
+}

@@ -1,0 +1,87 @@
+import { PRELUDE, shq } from "./shell";
+
+/** Swarm-wide settings fixed by `docker swarm init` (and kept in line by `docker swarm update`). */
+export interface InitOptions {
+  /** Address this first manager advertises. */
+  advertiseAddr: string;
+  /** Advertise addresses of the other managers: a fresh first manager refuses to start a second swarm beside them. */
+  otherManagers: string[];
+  /** UDP port of the overlay data path. */
+  dataPathPort: number;
+  /** Address pools for overlay subnets; empty for Docker's default. */
+  defaultAddrPool: string[];
+  /** Prefix length of each overlay subnet carved from the pools. */
+  defaultAddrPoolMaskLength?: number;
+  /** Validity of node certificates, as a Go duration ("2160h0m0s"). */
+  certExpiry: string;
+  /** Lock managers' Raft keys at rest (needs the unlock key after each dockerd restart). */
+  autolock: boolean;
+}
+
+/**
+ * Renders the script run on the first manager: `swarm init` when the host is in no swarm yet
+ * (unless another declared manager already runs one: then it stops rather than split the swarm),
+ * aligns autolock and cert expiry, and prints the cluster id, its node id, both join tokens and the
+ * unlock key as one JSON line. That stdout is secret; the command runs with logging off.
+ */
+export function renderInitScript(opts: InitOptions): string {
+  const initArgs = [
+    "--advertise-addr",
+    opts.advertiseAddr,
+    "--listen-addr",
+    "0.0.0.0:2377",
+    "--data-path-port",
+    String(opts.dataPathPort),
+    "--cert-expiry",
+    opts.certExpiry,
+    ...opts.defaultAddrPool.flatMap((cidr) => ["--default-addr-pool", cidr]),
+    ...(opts.defaultAddrPoolMaskLength !== undefined && opts.defaultAddrPool.length > 0
+      ? ["--default-addr-pool-mask-length", String(opts.defaultAddrPoolMaskLength)]
+      : []),
+    ...(opts.autolock ? ["--autolock"] : []),
+  ];
+  return `${PRELUDE}
+OTHER_MANAGERS=(${opts.otherManagers.map(shq).join(" ")})
+state=$(swarm_state)
+if [ "$state" = pending ]; then
+  wait_for 60 "the pending swarm join to finish" not_pending
+  state=$(swarm_state)
+fi
+case "$state" in
+  inactive)
+    for peer in "\${OTHER_MANAGERS[@]}"; do
+      if timeout 3 bash -c "exec 9<>/dev/tcp/$peer/2377" 2>/dev/null; then
+        fail "this host is in no swarm, but manager $peer already answers on 2377: a swarm exists. List an existing manager first in nodes (this host then joins it) instead of starting a second swarm"
+      fi
+    done
+    log "initialising the swarm"
+    dk swarm init ${initArgs.map(shq).join(" ")} >/dev/null
+    ;;
+  active) ;;
+  locked) fail "this manager is locked (autolock): unlock it with 'docker swarm unlock' and the cluster's unlockKey output, then run pulumi up again" ;;
+  unreachable) fail "dockerd does not answer on this host" ;;
+  *) fail "unexpected swarm state '$state'" ;;
+esac
+is_manager || fail "this host is in a swarm but is not a manager; make it a manager or list a manager first in nodes"
+
+autolock_now=$(dk info --format '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}')
+if [ "$autolock_now" != ${opts.autolock ? "true" : "false"} ]; then
+  log "setting autolock=${opts.autolock}"
+  dk swarm update --autolock=${opts.autolock} >/dev/null
+fi
+expiry_now=$(dk info --format '{{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
+if [ "$expiry_now" != ${shq(opts.certExpiry)} ]; then
+  log "setting cert expiry ${opts.certExpiry}"
+  dk swarm update --cert-expiry ${shq(opts.certExpiry)} >/dev/null
+fi
+
+cluster_id=$(dk info --format '{{.Swarm.Cluster.ID}}')
+node_id=$(dk info --format '{{.Swarm.NodeID}}')
+worker_token=$(dk swarm join-token -q worker)
+manager_token=$(dk swarm join-token -q manager)
+unlock_key=""
+if [ ${opts.autolock ? "true" : "false"} = true ]; then unlock_key=$(dk swarm unlock-key -q); fi
+printf '{"clusterId":"%s","nodeId":"%s","workerToken":"%s","managerToken":"%s","unlockKey":"%s"}\\n' \\
+  "$cluster_id" "$node_id" "$worker_token" "$manager_token" "$unlock_key"
+`;
+}

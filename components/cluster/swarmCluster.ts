@@ -1,0 +1,295 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { remote } from "@pulumi/command";
+import { SwarmHost } from "../hosts/types";
+import { validateComponentArgs } from "../validation";
+import { SwarmClusterArgs } from "./args";
+import { claimFor } from "./claims";
+import { SwarmClusterLike, SwarmNodeArgs } from "./types";
+import { normalizeCertExpiry, validateNodes, validateSwarmSettings } from "./validate";
+import { asRemoteCommand } from "./scripts/shell";
+import { renderPrepareScript } from "./scripts/prepare";
+import { renderInitScript } from "./scripts/init";
+import { renderJoinScript, renderLeaveScript } from "./scripts/join";
+import { renderDeregisterScript, renderNodeDrainScript, renderNodeSettingsScript } from "./scripts/node";
+
+const TYPE = "swarm:index:SwarmCluster";
+
+/** What `swarm init` printed on the first manager (all of it secret). */
+interface InitResult {
+  clusterId: string;
+  nodeId: string;
+  workerToken: string;
+  managerToken: string;
+  unlockKey: string;
+}
+
+/**
+ * A Docker Swarm built over SSH on any hosts: Docker installed where missing, daemon options
+ * merged, host firewalls opened to members only, `swarm init` on the first manager, managers
+ * joined one at a time, workers in parallel, labels and availability applied by node id, and
+ * nodes taken out of the config drained, demoted and removed without losing quorum.
+ */
+export class SwarmCluster extends pulumi.ComponentResource implements SwarmClusterLike {
+  /** Token that joins a node as a manager (secret). */
+  readonly managerJoinToken: pulumi.Output<string>;
+  /** Token that joins a node as a worker (secret). */
+  readonly workerJoinToken: pulumi.Output<string>;
+  /** Key that unlocks a restarted manager when autolock is on, "" otherwise (secret). */
+  readonly unlockKey: pulumi.Output<string>;
+  /** The swarm's cluster id. */
+  readonly clusterId: pulumi.Output<string>;
+  /** The first manager's swarm endpoint, "ip:2377". */
+  readonly managerAddress: pulumi.Output<string>;
+  /** Swarm node id of every host, by host name. */
+  readonly nodeIds: pulumi.Output<Record<string, string>>;
+  /** `@pulumi/docker` provider talking to the first manager over `ssh://`, ready once every node is in place. */
+  readonly provider: docker.Provider;
+  /** The manager the cluster is administered through (for `docker stack deploy` and the like). */
+  readonly managerHost: SwarmHost;
+  /** Names of the manager hosts, in config order. */
+  readonly managerNames: string[];
+  /** True when nodes advertise addresses in different networks (overlays default to encrypted). */
+  readonly spansNetworks: boolean;
+
+  constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    const certExpiry = validateComponentArgs(TYPE, name, () => {
+      validateNodes(args.nodes, args.allowEvenManagers ?? false);
+      validateSwarmSettings(args);
+      return normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h");
+    });
+    super(TYPE, name, {}, opts);
+
+    const nodes = args.nodes;
+    const managers = nodes.filter((n) => n.role === "manager");
+    const workers = nodes.filter((n) => n.role === "worker");
+    const first = managers[0];
+    const dataPathPort = args.dataPathPort ?? 4789;
+    const spansNetworks = args.spansNetworks ?? false;
+    const reconcile = args.reconcile ?? "";
+    const hostDeps = (host: SwarmHost) => host.dependsOn ?? [];
+    // The manager that acts on a node: the first manager, or the second for the first one itself,
+    // so removing the first manager is carried out from another one.
+    const adminOf = (node: SwarmNodeArgs) => managers.find((m) => m !== node) ?? first;
+    const addrs = (list: SwarmNodeArgs[]) => pulumi.all(list.map((n) => n.host.advertiseAddr));
+    const command = (
+      resourceName: string,
+      host: SwarmHost,
+      commandArgs: Omit<remote.CommandArgs, "connection">,
+      options: pulumi.CustomResourceOptions = {},
+    ) =>
+      new remote.Command(
+        resourceName,
+        { connection: host.connection, ...commandArgs },
+        {
+          parent: this,
+          ...options,
+          dependsOn: [...hostDeps(host), ...((options.dependsOn as pulumi.Resource[]) ?? [])],
+        },
+      );
+
+    const daemonConfig = {
+      ...(args.insecureRegistries !== undefined ? { "insecure-registries": args.insecureRegistries } : {}),
+      ...(args.registryMirrors !== undefined ? { "registry-mirrors": args.registryMirrors } : {}),
+    };
+    const prepareScript = (node: SwarmNodeArgs) =>
+      addrs(nodes.filter((n) => n !== node)).apply((peers) =>
+        asRemoteCommand(
+          renderPrepareScript({
+            installDocker: args.installDocker ?? true,
+            daemonConfig,
+            hostFirewall: args.hostFirewall ?? "auto",
+            peers,
+            dataPathPort,
+            allowEsp: spansNetworks,
+          }),
+        ),
+      );
+
+    // Managers are readied and joined one at a time (each dockerd restart and each Raft membership
+    // change completes before the next); workers are readied in parallel and join after the managers.
+    const prepared = new Map<SwarmNodeArgs, remote.Command>();
+    const joined = new Map<SwarmNodeArgs, remote.Command>();
+    const prepare = (node: SwarmNodeArgs, after: pulumi.Resource[]) => {
+      const script = prepareScript(node);
+      const cmd = command(
+        `${name}-${node.host.name}-prepare`,
+        node.host,
+        { create: script, update: script, triggers: [reconcile] },
+        { dependsOn: after },
+      );
+      prepared.set(node, cmd);
+      return cmd;
+    };
+
+    prepare(first, []);
+    const init = command(
+      `${name}-init`,
+      first.host,
+      {
+        create: pulumi
+          .all([first.host.advertiseAddr, addrs(managers.slice(1))])
+          .apply(([advertiseAddr, otherManagers]) =>
+            asRemoteCommand(
+              renderInitScript({
+                advertiseAddr,
+                otherManagers,
+                dataPathPort,
+                defaultAddrPool: args.defaultAddrPool ?? [],
+                defaultAddrPoolMaskLength: args.defaultAddrPoolMaskLength,
+                certExpiry,
+                autolock: args.autolock ?? false,
+              }),
+            ),
+          ),
+        logging: "none",
+      },
+      { dependsOn: [prepared.get(first)!], additionalSecretOutputs: ["stdout"] },
+    );
+    const initResult = pulumi.secret(init.stdout.apply((out) => parseInitResult(name, out)));
+
+    const join = (node: SwarmNodeArgs, remoteManagers: SwarmNodeArgs[], after: pulumi.Resource[]) => {
+      const admin = adminOf(node).host;
+      const adminClaim = claimFor(name, node.host.name, admin.connection);
+      const membershipClaim = claimFor(name, node.host.name, node.host.connection);
+      const registration = command(
+        `${name}-${node.host.name}-registration`,
+        admin,
+        {
+          create: asRemoteCommand('echo "registered"'),
+          delete: pulumi
+            .all([node.host.advertiseAddr, adminClaim])
+            .apply(([advertiseAddr, claim]) =>
+              asRemoteCommand(renderDeregisterScript({ advertiseAddr, claim })),
+            ),
+        },
+        { dependsOn: hostDeps(admin) },
+      );
+      const stdin = pulumi
+        .all([initResult, node.host.advertiseAddr, addrs(remoteManagers)])
+        .apply(([init, advertiseAddr, remotes]) => {
+          const body = {
+            ListenAddr: "0.0.0.0:2377",
+            AdvertiseAddr: advertiseAddr,
+            RemoteAddrs: remotes.map((addr) => `${addr}:2377`),
+            JoinToken: node.role === "manager" ? init.managerToken : init.workerToken,
+          };
+          return `${JSON.stringify(body)}\n${init.unlockKey}\n${init.clusterId}\n`;
+        });
+      const script = membershipClaim.apply((claim) =>
+        asRemoteCommand(renderJoinScript({ cluster: name, claim })),
+      );
+      const membership = command(
+        `${name}-${node.host.name}-join`,
+        node.host,
+        {
+          create: script,
+          update: script,
+          delete: membershipClaim.apply((claim) =>
+            asRemoteCommand(renderLeaveScript({ cluster: name, claim })),
+          ),
+          stdin: pulumi.secret(stdin),
+          triggers: [prepared.get(node)!.create, reconcile],
+        },
+        { dependsOn: [init, registration, ...after] },
+      );
+      joined.set(node, membership);
+      return membership;
+    };
+
+    // Settings are applied from the node's admin manager, once both the node and that manager are in.
+    const configure = (node: SwarmNodeArgs) => {
+      const admin = adminOf(node);
+      const adminClaim = claimFor(name, node.host.name, admin.host.connection);
+      const membership = joined.get(node)!;
+      const nodeId = membership.stdout.apply(lastLine);
+      const settings = pulumi.all([nodeId, adminClaim]).apply(([id, claim]) =>
+        asRemoteCommand(
+          renderNodeSettingsScript({
+            nodeId: id,
+            role: node.role,
+            labels: node.labels ?? {},
+            availability: node.availability ?? "active",
+            claim,
+          }),
+        ),
+      );
+      return command(
+        `${name}-${node.host.name}-node`,
+        admin.host,
+        {
+          create: settings,
+          update: settings,
+          delete: pulumi
+            .all([nodeId, adminClaim])
+            .apply(([id, claim]) => asRemoteCommand(renderNodeDrainScript({ nodeId: id, claim }))),
+          triggers: [reconcile],
+        },
+        { dependsOn: [membership, joined.get(admin)!] },
+      );
+    };
+
+    let previous = join(first, [], [prepared.get(first)!]);
+    managers.slice(1).forEach((manager, i) => {
+      const ready = prepare(manager, [previous]);
+      previous = join(manager, managers.slice(0, i + 1), [ready]);
+    });
+    const lastManager = previous;
+    for (const worker of workers) {
+      const ready = prepare(worker, []);
+      join(worker, managers, [ready, lastManager]);
+    }
+    const configured = nodes.map(configure);
+
+    this.managerJoinToken = pulumi.secret(initResult.apply((r) => r.managerToken));
+    this.workerJoinToken = pulumi.secret(initResult.apply((r) => r.workerToken));
+    this.unlockKey = pulumi.secret(initResult.apply((r) => r.unlockKey));
+    this.clusterId = pulumi.unsecret(initResult.apply((r) => r.clusterId));
+    this.managerAddress = pulumi.output(first.host.advertiseAddr).apply((addr) => `${addr}:2377`);
+    this.nodeIds = pulumi
+      .all(nodes.map((n) => joined.get(n)!.stdout.apply(lastLine)))
+      .apply((ids) => Object.fromEntries(nodes.map((n, i) => [n.host.name, ids[i]])));
+    this.managerHost = first.host;
+    this.managerNames = managers.map((m) => m.host.name);
+    this.spansNetworks = spansNetworks;
+    const conn = first.host.connection;
+    this.provider = new docker.Provider(
+      `${name}-docker`,
+      {
+        host: pulumi.interpolate`ssh://${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22}`,
+        sshOpts: args.dockerSshOpts ?? ["-o", "StrictHostKeyChecking=accept-new"],
+      },
+      { parent: this, dependsOn: configured },
+    );
+
+    this.registerOutputs({
+      managerJoinToken: this.managerJoinToken,
+      workerJoinToken: this.workerJoinToken,
+      unlockKey: this.unlockKey,
+      clusterId: this.clusterId,
+      managerAddress: this.managerAddress,
+      nodeIds: this.nodeIds,
+    });
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines[lines.length - 1] ?? "";
+}
+
+function parseInitResult(cluster: string, stdout: string): InitResult {
+  try {
+    const parsed = JSON.parse(lastLine(stdout)) as InitResult;
+    if (!parsed.clusterId || !parsed.workerToken || !parsed.managerToken) throw new Error("missing fields");
+    return parsed;
+  } catch {
+    // Never echo stdout: it holds the join tokens.
+    throw new Error(
+      `SwarmCluster "${cluster}": the first manager's init step printed no valid swarm summary`,
+    );
+  }
+}

@@ -1,0 +1,193 @@
+import { SwarmNodeArgs } from "./types";
+import { fail, isHostAddress, isIpv4Cidr, isKnown, requireDnsLabel, requirePort } from "../validation";
+
+/** Raft keeps working with a majority of managers; beyond seven, each write costs more than it protects. */
+const MAX_MANAGERS = 7;
+
+/** Turns a duration such as "90d", "2160h" or "1h30m" into Go's canonical form ("2160h0m0s"), which `docker info` prints. */
+export function normalizeCertExpiry(argument: string, value: string): string {
+  const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
+  if (!value || !match)
+    fail(argument, value, 'Use a duration such as "2160h" or "90d" (units d, h, m, s), at least 1h.');
+  const [, d, h, m, s] = match.map((part) => Number(part ?? 0));
+  const seconds = d * 86400 + h * 3600 + m * 60 + s;
+  if (seconds < 3600)
+    fail(argument, value, 'Docker needs at least 1h; use e.g. "2160h" (90 days, the default).');
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  return `${hours}h${minutes}m${seconds % 60}s`;
+}
+
+/** Checks an `insecure-registries` entry: "host[:port]" or a CIDR, never a scheme or a path (dockerd would not start). */
+export function validateInsecureRegistry(argument: string, value: string): void {
+  if (isIpv4Cidr(value)) return;
+  const match = /^([^/:\s]+)(?::(\d+))?$/.exec(value);
+  if (
+    !match ||
+    !isHostAddress(match[1]) ||
+    (match[2] !== undefined && !(Number(match[2]) >= 1 && Number(match[2]) <= 65535))
+  ) {
+    fail(
+      argument,
+      value,
+      'Use "host:port" (e.g. "harbor.internal:80") or a CIDR, with no scheme and no path: a path stops dockerd from starting.',
+    );
+  }
+}
+
+/** Checks a `registry-mirrors` entry: an http(s) URL with no path. */
+export function validateRegistryMirror(argument: string, value: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    !/^https?:$/.test(url.protocol) ||
+    (url.pathname !== "/" && url.pathname !== "") ||
+    url.search ||
+    url.hash
+  ) {
+    fail(argument, value, 'Use an http(s) URL with no path, e.g. "https://mirror.example.com".');
+  }
+}
+
+/** Validates the node list: names, roles, labels, availability, manager count and duplicates. */
+export function validateNodes(nodes: SwarmNodeArgs[] | undefined, allowEvenManagers: boolean): void {
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    fail("nodes", nodes, 'Declare at least one node: [{ host, role: "manager" }].');
+  }
+  const names = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  nodes.forEach((node, i) => {
+    const at = `nodes[${i}]`;
+    if (!node || typeof node !== "object" || !node.host || typeof node.host !== "object") {
+      fail(`${at}.host`, node?.host, "Give a SwarmHost (from existingHosts, AwsHosts or AlicloudHosts).");
+    }
+    requireDnsLabel(`${at}.host.name`, node.host.name);
+    const seen = names.get(node.host.name);
+    if (seen !== undefined) {
+      fail(
+        `${at}.host.name`,
+        node.host.name,
+        `nodes[${seen}] already uses this host name; each host appears once, in one role.`,
+      );
+    }
+    names.set(node.host.name, i);
+    const conn = node.host.connection;
+    if (isKnown(conn?.host)) {
+      const key = `${conn.host}:${isKnown(conn.port) ? conn.port : 22}`;
+      const other = addresses.get(key);
+      if (other !== undefined) {
+        fail(
+          `${at}.host.connection.host`,
+          key,
+          `nodes[${other}] is the same machine; a host can be in the swarm once, in one role.`,
+        );
+      }
+      addresses.set(key, i);
+    }
+    if (isKnown(node.host.advertiseAddr) && !isHostAddress(node.host.advertiseAddr)) {
+      fail(
+        `${at}.host.advertiseAddr`,
+        node.host.advertiseAddr,
+        "Use the IPv4 address other nodes reach this host on.",
+      );
+    }
+    if (node.role !== "manager" && node.role !== "worker") {
+      fail(`${at}.role`, node.role, 'Use "manager" or "worker".');
+    }
+    if (node.availability !== undefined && !["active", "pause", "drain"].includes(node.availability)) {
+      fail(`${at}.availability`, node.availability, 'Use "active", "pause" or "drain".');
+    }
+    for (const [key, value] of Object.entries(node.labels ?? {})) {
+      if (!/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/.test(key) || key.startsWith("pulumi-swarm.")) {
+        fail(
+          `${at}.labels`,
+          key,
+          'Use label keys of letters, digits, ".", "_", "-" or "/" (not starting with "pulumi-swarm.", which this library uses).',
+        );
+      }
+      if (typeof value !== "string" || /[\n\r,]/.test(value) || value.length > 256) {
+        fail(
+          `${at}.labels.${key}`,
+          value,
+          "Use a single-line string without commas, at most 256 characters.",
+        );
+      }
+    }
+  });
+  const managers = nodes.filter((n) => n.role === "manager").length;
+  if (managers === 0) {
+    fail(
+      "nodes",
+      `${nodes.length} workers, 0 managers`,
+      'Give at least one node role "manager" (3 or 5 for a cluster that survives losing managers).',
+    );
+  }
+  if (managers % 2 === 0 && !allowEvenManagers) {
+    fail(
+      "nodes",
+      `${managers} managers`,
+      `An even number of managers tolerates no more failures than ${managers - 1} and risks a split vote: use ${managers - 1} or ${managers + 1}, or set allowEvenManagers: true for a transition.`,
+    );
+  }
+  if (managers > MAX_MANAGERS) {
+    fail(
+      "nodes",
+      `${managers} managers`,
+      `Use at most ${MAX_MANAGERS} managers (Raft slows down beyond that); make the rest workers.`,
+    );
+  }
+}
+
+/** Validates the swarm-wide settings. */
+export function validateSwarmSettings(args: {
+  dataPathPort?: number;
+  defaultAddrPool?: string[];
+  defaultAddrPoolMaskLength?: number;
+  hostFirewall?: string;
+  insecureRegistries?: string[];
+  registryMirrors?: string[];
+}): void {
+  if (args.dataPathPort !== undefined) {
+    requirePort("dataPathPort", args.dataPathPort);
+    if (args.dataPathPort < 1024 || args.dataPathPort > 49151 || [2377, 7946].includes(args.dataPathPort)) {
+      fail(
+        "dataPathPort",
+        args.dataPathPort,
+        "Use a UDP port in 1024-49151 other than 2377 and 7946 (default 4789).",
+      );
+    }
+  }
+  (args.defaultAddrPool ?? []).forEach((cidr, i) => {
+    if (!isIpv4Cidr(cidr))
+      fail(
+        `defaultAddrPool[${i}]`,
+        cidr,
+        'Use an IPv4 CIDR block with no host bits set, e.g. "10.20.0.0/16".',
+      );
+  });
+  if (args.defaultAddrPoolMaskLength !== undefined) {
+    const mask = args.defaultAddrPoolMaskLength;
+    const widest = Math.max(...(args.defaultAddrPool ?? ["0.0.0.0/8"]).map((c) => Number(c.split("/")[1])));
+    if (!Number.isInteger(mask) || mask < widest || mask > 29) {
+      fail(
+        "defaultAddrPoolMaskLength",
+        mask,
+        `Use a prefix length between ${widest} (the pool's) and 29, e.g. 24.`,
+      );
+    }
+  }
+  if (args.hostFirewall !== undefined && args.hostFirewall !== "auto" && args.hostFirewall !== "none") {
+    fail(
+      "hostFirewall",
+      args.hostFirewall,
+      'Use "auto" (open swarm ports in an active ufw/firewalld) or "none".',
+    );
+  }
+  (args.insecureRegistries ?? []).forEach((r, i) => validateInsecureRegistry(`insecureRegistries[${i}]`, r));
+  (args.registryMirrors ?? []).forEach((r, i) => validateRegistryMirror(`registryMirrors[${i}]`, r));
+}

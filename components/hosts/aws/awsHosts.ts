@@ -1,0 +1,343 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { CloudHostsCommonArgs, hostConnection, hostKeys, planCommon } from "../cloudArgs";
+import { renderDockerUserData } from "../cloudinit";
+import { expandRules, FirewallRule } from "../firewall";
+import { SwarmHost } from "../types";
+import { chooseZones, requireSpread } from "../zones";
+import { fail, isKnown, validateComponentArgs } from "../../validation";
+import { awsIngressRuleArgs } from "./firewall";
+import { AwsArchitecture, UbuntuRelease, ubuntuAmiQuery } from "./ami";
+import { requireAwsRegion, requireAwsZone } from "./validation";
+
+/** Arguments of {@link AwsHosts}. */
+export interface AwsHostsArgs extends CloudHostsCommonArgs {
+  /** AWS region of every resource and lookup. Default: the provider's region. */
+  region?: string;
+  /** VPC to use; requires `subnetIds`. Default: the region's default VPC. */
+  vpcId?: pulumi.Input<string>;
+  /** Subnets (of `vpcId`) the hosts are placed in, round-robin. Default: the default VPC's default subnets, one per zone. */
+  subnetIds?: pulumi.Input<string>[];
+  /** Availability zones to spread over (default VPC only). Default: the region's available zones, looked up. */
+  availabilityZones?: string[];
+  /** AMI id. Default: the newest official Ubuntu LTS (`ubuntuRelease`, `architecture`), looked up. */
+  ami?: pulumi.Input<string>;
+  /** Ubuntu LTS release of the looked-up AMI. Default: "24.04". */
+  ubuntuRelease?: UbuntuRelease;
+  /** CPU architecture of the looked-up AMI; must match `instanceType`. Default: "x86_64". */
+  architecture?: AwsArchitecture;
+  /** EC2 instance type. Default: "t3.medium". */
+  instanceType?: string;
+  /** Root volume size in GiB. Default: 30. */
+  rootVolumeSize?: number;
+  /** Root volume type. Default: "gp3". */
+  rootVolumeType?: "gp2" | "gp3" | "io1" | "io2";
+  /** Give the instances a public IPv4 address. Default: true, false when `bastion` is set. */
+  associatePublicIp?: boolean;
+}
+
+const TYPE = "swarm:aws:AwsHosts";
+const ROOT_VOLUME_TYPES = ["gp2", "gp3", "io1", "io2"];
+
+/**
+ * N EC2 instances for a Docker Swarm, spread across availability zones, with a key pair, one
+ * security group whose rules come from the cloud-neutral swarm firewall, and cloud-init that
+ * installs Docker. `hosts` feeds `SwarmCluster`.
+ */
+export class AwsHosts extends pulumi.ComponentResource {
+  /** One SwarmHost per instance, in order. */
+  public readonly hosts: SwarmHost[];
+  /** The EC2 instances, in order. */
+  public readonly instances: aws.ec2.Instance[];
+  /** Instance ids, in order. */
+  public readonly instanceIds: pulumi.Output<string[]>;
+  /** Public IPv4 addresses ("" for instances without one), in order. */
+  public readonly publicIps: pulumi.Output<string[]>;
+  /** Private IPv4 addresses, in order. */
+  public readonly privateIps: pulumi.Output<string[]>;
+  /** Availability zone of each instance, in order (from the lookups; fails there when the spread is impossible). */
+  public readonly zones: pulumi.Output<string[]>;
+  /** The cluster's security group. */
+  public readonly securityGroupId: pulumi.Output<string>;
+  /** Name of the EC2 key pair. */
+  public readonly keyPairName: pulumi.Output<string>;
+  /** The generated SSH private key (OpenSSH format, secret); undefined when a key was given. */
+  public readonly privateKey: pulumi.Output<string> | undefined;
+  /** The SSH public key installed on the instances. */
+  public readonly publicKey: pulumi.Output<string>;
+  /** The cloud-neutral rules this group's security group was generated from. */
+  public readonly firewallRules: FirewallRule[];
+  /** True when the hosts advertise public addresses or have peers: use encrypted overlays. */
+  public readonly spansNetworks: boolean;
+
+  constructor(name: string, args: AwsHostsArgs, opts?: pulumi.ComponentResourceOptions) {
+    const plan = validateComponentArgs(TYPE, name, () => validateAwsArgs(name, args));
+    super(TYPE, name, {}, opts);
+    const parent = { parent: this };
+    const region = args.region;
+    const withRegion = region !== undefined ? { region } : {};
+    const tags = { ...(args.tags ?? {}), "pulumi-swarm:cluster": name };
+
+    const keys = hostKeys(name, args, "ED25519", this);
+    const keyPair = new aws.ec2.KeyPair(
+      `${name}-key`,
+      { publicKey: keys.publicKey, tags, ...withRegion },
+      parent,
+    );
+
+    const vpcId: pulumi.Input<string> =
+      args.vpcId ?? aws.ec2.getVpcOutput({ default: true, ...withRegion }, parent).id;
+    const { placements, zones } = this.placements(name, args, plan.zoneCount, parent);
+
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId,
+        description: `pulumi-swarm ${name}: swarm ports between members, SSH from admin CIDRs`,
+        revokeRulesOnDelete: true,
+        tags,
+        ...withRegion,
+      },
+      parent,
+    );
+
+    const ami =
+      args.ami ??
+      aws.ec2
+        .getAmiOutput(
+          ubuntuAmiQuery(args.ubuntuRelease ?? "24.04", args.architecture ?? "x86_64", region),
+          parent,
+        )
+        .apply((image) => {
+          if (!image.id) {
+            throw new Error(`${TYPE} "${name}": no Ubuntu AMI matched; pass \`ami\` explicitly.`);
+          }
+          return image.id;
+        });
+    const publicIp = plan.publicIp;
+    const userData = args.installDocker === false ? undefined : renderDockerUserData({ user: plan.user });
+
+    this.instances = plan.hostNames.map(
+      (hostName, i) =>
+        new aws.ec2.Instance(
+          `${name}-${i + 1}`,
+          {
+            ami,
+            instanceType: args.instanceType ?? "t3.medium",
+            ...placements[i],
+            vpcSecurityGroupIds: [sg.id],
+            keyName: keyPair.keyName,
+            associatePublicIpAddress: publicIp,
+            rootBlockDevice: {
+              volumeSize: args.rootVolumeSize ?? 30,
+              volumeType: args.rootVolumeType ?? "gp3",
+              encrypted: true,
+              deleteOnTermination: true,
+            },
+            metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
+            ...(userData !== undefined ? { userData } : {}),
+            tags: { ...tags, Name: hostName },
+            volumeTags: { ...tags, Name: hostName },
+            ...withRegion,
+          },
+          // A newer looked-up AMI must not replace running swarm nodes, and user data only runs
+          // on first boot: new instances pick up both, existing ones are left alone.
+          { ...parent, ignoreChanges: args.ami === undefined ? ["ami", "userData"] : ["userData"] },
+        ),
+    );
+
+    this.firewallRules = plan.rules;
+    const concrete = expandRules(
+      plan.rules,
+      plan.hostNames.map((hostName, i) => ({ name: hostName, publicIp: this.instances[i].publicIp })),
+    );
+    const ruleResources: pulumi.Resource[] = concrete.map(
+      (c) =>
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-in-${c.suffix}`,
+          awsIngressRuleArgs(c, sg.id, region),
+          parent,
+        ),
+    );
+    // aws.ec2.SecurityGroup drops AWS's default allow-all egress; hosts need it for packages and images.
+    ruleResources.push(
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-out-all`,
+        {
+          securityGroupId: sg.id,
+          ipProtocol: "-1",
+          cidrIpv4: "0.0.0.0/0",
+          description: "all outbound (packages, images, peers)",
+          ...withRegion,
+        },
+        parent,
+      ),
+    );
+
+    this.hosts = plan.hostNames.map((hostName, i) => {
+      const instance = this.instances[i];
+      const sshAddress = args.bastion !== undefined ? instance.privateIp : instance.publicIp;
+      return {
+        name: hostName,
+        connection: hostConnection(args, sshAddress, plan.user, keys.privateKey),
+        advertiseAddr: plan.mode.advertise === "public" ? instance.publicIp : instance.privateIp,
+        dependsOn: [instance, sg, ...ruleResources],
+      };
+    });
+
+    this.instanceIds = pulumi.all(this.instances.map((x) => x.id));
+    this.publicIps = pulumi
+      .all(this.instances.map((x) => x.publicIp))
+      .apply((ips) => ips.map((ip) => ip ?? ""));
+    this.privateIps = pulumi.all(this.instances.map((x) => x.privateIp));
+    this.zones = zones;
+    this.securityGroupId = sg.id;
+    this.keyPairName = keyPair.keyName;
+    this.privateKey = keys.generatedPrivateKey;
+    this.publicKey = keys.publicKey;
+    this.spansNetworks = plan.mode.spansNetworks;
+    this.registerOutputs({
+      hosts: this.hosts,
+      instanceIds: this.instanceIds,
+      publicIps: this.publicIps,
+      privateIps: this.privateIps,
+      zones: this.zones,
+      securityGroupId: this.securityGroupId,
+      keyPairName: this.keyPairName,
+      privateKey: this.privateKey,
+      publicKey: this.publicKey,
+      spansNetworks: this.spansNetworks,
+    });
+  }
+
+  /**
+   * Where each instance goes: round-robin over the given subnets, or over looked-up (or given)
+   * zones of the default VPC. Too few zones for the spread fails inside the lookup's Output.
+   */
+  private placements(
+    name: string,
+    args: AwsHostsArgs,
+    zoneCount: number,
+    parent: pulumi.CustomResourceOptions,
+  ): {
+    placements: { subnetId?: pulumi.Input<string>; availabilityZone?: pulumi.Input<string> }[];
+    zones: pulumi.Output<string[]>;
+  } {
+    const withRegion = args.region !== undefined ? { region: args.region } : {};
+    const prefix = `${TYPE} "${name}"`;
+    if (args.subnetIds !== undefined) {
+      const subnetIds = args.subnetIds;
+      const subnetZones = pulumi.all(
+        subnetIds.map((id) => aws.ec2.getSubnetOutput({ id, ...withRegion }, parent).availabilityZone),
+      );
+      const checked = subnetZones.apply((zones) => {
+        requireSpread(prefix, "subnetIds", zones, zoneCount);
+        return zones;
+      });
+      return {
+        placements: Array.from({ length: args.count }, (_, i) => ({
+          subnetId: pulumi.all([checked, subnetIds[i % subnetIds.length]]).apply(([, id]) => id),
+        })),
+        zones: checked.apply((z) => Array.from({ length: args.count }, (_, i) => z[i % z.length])),
+      };
+    }
+    const available = aws
+      .getAvailabilityZonesOutput(
+        {
+          state: "available",
+          filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+          ...withRegion,
+        },
+        parent,
+      )
+      .apply((result) => result.names);
+    const zones = available.apply((names) =>
+      chooseZones(prefix, "availabilityZones", names, zoneCount, args.availabilityZones),
+    );
+    return {
+      placements: Array.from({ length: args.count }, (_, i) => ({
+        availabilityZone: zones.apply((z) => z[i % zoneCount]),
+      })),
+      zones: zones.apply((z) => Array.from({ length: args.count }, (_, i) => z[i % zoneCount])),
+    };
+  }
+}
+
+function validateAwsArgs(name: string, args: AwsHostsArgs) {
+  if (args?.region !== undefined) requireAwsRegion("region", args.region);
+  const plan = planCommon(name, args, "ubuntu");
+  if (args.vpcId !== undefined && args.subnetIds === undefined) {
+    fail("subnetIds", undefined, "With `vpcId`, list the subnets to place the hosts in.");
+  }
+  if (args.subnetIds !== undefined) {
+    if (args.vpcId === undefined) fail("vpcId", undefined, "With `subnetIds`, give the VPC they belong to.");
+    if (args.subnetIds.length === 0)
+      fail("subnetIds", [], "List at least one subnet, or omit it to use the default VPC.");
+    if (args.availabilityZones !== undefined) {
+      fail(
+        "availabilityZones",
+        args.availabilityZones,
+        "Zones come from `subnetIds`; give one or the other.",
+      );
+    }
+    args.subnetIds.forEach((id, i) => {
+      if (isKnown(id) && !/^subnet-[0-9a-f]{8,17}$/.test(id)) {
+        fail(`subnetIds[${i}]`, id, 'Use a subnet id such as "subnet-0123456789abcdef0".');
+      }
+    });
+  }
+  if (args.availabilityZones !== undefined) {
+    if (args.availabilityZones.length === 0)
+      fail("availabilityZones", [], "List at least one zone, or omit it.");
+    args.availabilityZones.forEach((z, i) => requireAwsZone(`availabilityZones[${i}]`, z, args.region));
+    if (new Set(args.availabilityZones).size !== args.availabilityZones.length) {
+      fail("availabilityZones", args.availabilityZones, "List each zone once.");
+    }
+  }
+  const places = args.subnetIds?.length ?? args.availabilityZones?.length;
+  let zoneCount = plan.zoneCount;
+  if (places !== undefined) {
+    if (args.zoneCount !== undefined && args.zoneCount > places) {
+      fail(
+        "zoneCount",
+        args.zoneCount,
+        `Only ${places} ${args.subnetIds ? "subnet(s)" : "zone(s)"} given; list more or lower zoneCount.`,
+      );
+    }
+    zoneCount = Math.min(zoneCount, places);
+  }
+  if (
+    args.rootVolumeSize !== undefined &&
+    (!Number.isInteger(args.rootVolumeSize) || args.rootVolumeSize < 8 || args.rootVolumeSize > 16384)
+  ) {
+    fail("rootVolumeSize", args.rootVolumeSize, "Use a whole number of GiB between 8 and 16384.");
+  }
+  if (args.rootVolumeType !== undefined && !ROOT_VOLUME_TYPES.includes(args.rootVolumeType)) {
+    fail("rootVolumeType", args.rootVolumeType, `Use one of ${ROOT_VOLUME_TYPES.join(", ")}.`);
+  }
+  if (args.instanceType !== undefined && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(args.instanceType)) {
+    fail("instanceType", args.instanceType, 'Use an EC2 instance type such as "t3.medium".');
+  }
+  if (args.ubuntuRelease !== undefined && !["24.04", "22.04"].includes(args.ubuntuRelease)) {
+    fail("ubuntuRelease", args.ubuntuRelease, 'Use "24.04" or "22.04", or pass `ami`.');
+  }
+  if (args.architecture !== undefined && !["x86_64", "arm64"].includes(args.architecture)) {
+    fail("architecture", args.architecture, 'Use "x86_64" or "arm64".');
+  }
+  if (args.associatePublicIp === false && args.bastion === undefined) {
+    fail(
+      "associatePublicIp",
+      false,
+      "Without a public IP the hosts are reachable only through `bastion`; set one.",
+    );
+  }
+  const publicIp = args.associatePublicIp ?? args.bastion === undefined;
+  if (plan.mode.advertise === "public" && !publicIp) {
+    fail(
+      "advertise",
+      plan.mode.advertise,
+      "Hosts advertise public addresses (set, or implied by peerCidrs) but get no public IP; set associatePublicIp: true.",
+    );
+  }
+  return { ...plan, zoneCount, publicIp };
+}

@@ -1,0 +1,284 @@
+import * as pulumi from "@pulumi/pulumi";
+import { fail, isKnown, isPort, requireCidr, requirePort } from "../validation";
+
+/**
+ * The cloud-neutral firewall of a swarm: one list of rules that both the AWS and the Alibaba Cloud
+ * security groups are generated from, so the two clouds open exactly the same things.
+ */
+
+/** Swarm cluster management (Raft, joins) over TCP. */
+export const SWARM_MANAGEMENT_PORT = 2377;
+/** Node discovery / gossip, TCP and UDP. */
+export const SWARM_GOSSIP_PORT = 7946;
+/** Default VXLAN data path port of overlay networks (UDP). */
+export const DEFAULT_DATA_PATH_PORT = 4789;
+/** SSH, for the cluster layer's scripts. */
+export const SSH_PORT = 22;
+/** The Docker Engine API ports: never opened by this library, from anywhere. */
+export const DOCKER_API_PORTS: readonly number[] = [2375, 2376];
+
+/** Protocols a rule can allow. `esp` is IP protocol 50 (IPsec of encrypted overlay networks). */
+export type FirewallProtocol = "tcp" | "udp" | "esp";
+
+/**
+ * Where a rule admits traffic from.
+ * - `members`: the cluster's own hosts on their private addresses (a security group referencing itself).
+ * - `memberPublicIps`: the cluster's own hosts on their public addresses, one /32 each (used when
+ *   hosts advertise public addresses, because a security group reference does not match traffic
+ *   sent to a public IP).
+ * - `cidr`: an IPv4 block (admin networks, other clouds' members, service clients). `label` is the
+ *   stable part of the rule's resource name.
+ */
+export type FirewallSource =
+  | { kind: "members" }
+  | { kind: "memberPublicIps" }
+  | { kind: "cidr"; cidr: pulumi.Input<string>; label: string };
+
+/** One ingress rule of the neutral list. */
+export interface FirewallRule {
+  /** Stable key, part of resource names, e.g. "swarm-2377-tcp". */
+  key: string;
+  /** What the rule is for. */
+  purpose: "swarm" | "ssh" | "service";
+  protocol: FirewallProtocol;
+  /** First port (tcp/udp only). */
+  fromPort?: number;
+  /** Last port (tcp/udp only). */
+  toPort?: number;
+  /** Sources admitted, each becoming its own cloud rule. */
+  sources: FirewallSource[];
+  /** Human description, copied to the cloud rule. */
+  description: string;
+}
+
+/** A service port to publish through the cloud firewall. */
+export interface ServicePortArgs {
+  /** Port (or first port of a range). */
+  port: number;
+  /** Last port of a range. Default: `port`. */
+  toPort?: number;
+  /** Protocol. Default: "tcp". */
+  protocol?: "tcp" | "udp";
+  /** IPv4 CIDR blocks allowed to reach it (e.g. ["0.0.0.0/0"] for a public web port). Required. */
+  cidrs: string[];
+  /** Description of the rule. Default: "service <port>/<protocol>". */
+  description?: string;
+}
+
+/** Inputs of {@link swarmFirewallRules}; every cloud component passes its own arguments through. */
+export interface SwarmFirewallOptions {
+  /** CIDR blocks allowed to SSH in. Required, non-empty. */
+  adminCidrs: string[];
+  /** Accept "0.0.0.0/0" in `adminCidrs`. Default: false. */
+  allowSshFromAnywhere?: boolean;
+  /** Other cluster members outside this security group (e.g. other clouds): "/32" blocks. Default: []. */
+  peerCidrs?: pulumi.Input<string>[];
+  /** Which address members advertise: "private" (one network) or "public" (across networks). */
+  advertise: "private" | "public";
+  /** VXLAN data path port. Default: 4789. */
+  dataPathPort?: number;
+  /** Open ESP (IP protocol 50) between members for encrypted overlays. */
+  encryptedOverlays: boolean;
+  /** Service ports to publish. Default: none. */
+  servicePorts?: ServicePortArgs[];
+}
+
+/** Turns a known CIDR into a resource-name-safe label ("203.0.113.7/32" -> "203-0-113-7-32"). */
+export function cidrLabel(cidr: string): string {
+  return cidr.replace(/[./]/g, "-");
+}
+
+/** True when the CIDR is the whole IPv4 internet. */
+export function isWorldCidr(cidr: string): boolean {
+  return /^0\.0\.0\.0\/0$/.test(cidr.trim()) || cidr.trim() === "::/0";
+}
+
+/** Validates the firewall arguments; throws a ValidationError naming the argument. */
+export function validateFirewallOptions(options: SwarmFirewallOptions): void {
+  const { adminCidrs } = options;
+  if (!Array.isArray(adminCidrs) || adminCidrs.length === 0) {
+    fail(
+      "adminCidrs",
+      adminCidrs,
+      'Give the CIDR blocks allowed to SSH in, e.g. ["203.0.113.7/32"] (there is no default).',
+    );
+  }
+  adminCidrs.forEach((cidr, i) => {
+    requireCidr(`adminCidrs[${i}]`, cidr);
+    if (isWorldCidr(cidr) && options.allowSshFromAnywhere !== true) {
+      fail(
+        `adminCidrs[${i}]`,
+        cidr,
+        "SSH open to the whole internet needs `allowSshFromAnywhere: true`; prefer your own /32.",
+      );
+    }
+  });
+  (options.peerCidrs ?? []).forEach((cidr, i) => {
+    if (!isKnown(cidr)) return;
+    requireCidr(`peerCidrs[${i}]`, cidr);
+    if (isWorldCidr(cidr)) {
+      fail(
+        `peerCidrs[${i}]`,
+        cidr,
+        'Swarm ports are never opened to the world; list each other member as "<public ip>/32".',
+      );
+    }
+  });
+  const dataPathPort = options.dataPathPort ?? DEFAULT_DATA_PATH_PORT;
+  if (!Number.isInteger(dataPathPort) || dataPathPort < 1024 || dataPathPort > 49151) {
+    fail("dataPathPort", dataPathPort, "Use a UDP port between 1024 and 49151 (Docker's limit).");
+  }
+  if (dataPathPort === SWARM_GOSSIP_PORT || dataPathPort === SWARM_MANAGEMENT_PORT) {
+    fail("dataPathPort", dataPathPort, "Pick a port other than the swarm's 2377 and 7946.");
+  }
+  const reserved = new Set([
+    SSH_PORT,
+    SWARM_MANAGEMENT_PORT,
+    SWARM_GOSSIP_PORT,
+    dataPathPort,
+    ...DOCKER_API_PORTS,
+  ]);
+  const seen: { from: number; to: number; protocol: string }[] = [];
+  (options.servicePorts ?? []).forEach((sp, i) => {
+    const at = `servicePorts[${i}]`;
+    requirePort(`${at}.port`, sp.port);
+    const to = sp.toPort ?? sp.port;
+    if (!isPort(to) || to < sp.port) {
+      fail(`${at}.toPort`, sp.toPort, "Use a port between `port` and 65535.");
+    }
+    const protocol = sp.protocol ?? "tcp";
+    if (protocol !== "tcp" && protocol !== "udp") {
+      fail(`${at}.protocol`, sp.protocol, 'Use "tcp" or "udp".');
+    }
+    for (const port of [...reserved].sort((a, b) => a - b)) {
+      if (port >= sp.port && port <= to) {
+        fail(
+          `${at}.port`,
+          sp.toPort === undefined ? sp.port : `${sp.port}-${to}`,
+          `Port ${port} is SSH, a swarm port or the Docker API; it is opened only by the rules that own it (or never).`,
+        );
+      }
+    }
+    if (seen.some((s) => s.protocol === protocol && sp.port <= s.to && to >= s.from)) {
+      fail(`${at}.port`, sp.port, "This port is already published by another entry; list it once.");
+    }
+    seen.push({ from: sp.port, to, protocol });
+    if (!Array.isArray(sp.cidrs) || sp.cidrs.length === 0) {
+      fail(`${at}.cidrs`, sp.cidrs, 'Give the CIDR blocks allowed in, e.g. ["0.0.0.0/0"] for a public port.');
+    }
+    sp.cidrs.forEach((cidr, j) => requireCidr(`${at}.cidrs[${j}]`, cidr));
+  });
+}
+
+/**
+ * The swarm's ingress rules, cloud-neutral. Swarm ports (2377/tcp, 7946/tcp, 7946/udp, the data
+ * path port/udp, ESP when encrypted) admit only members and peers; SSH only the admin CIDRs;
+ * service ports only the CIDRs asked for. Nothing else, and never 2375/2376.
+ */
+export function swarmFirewallRules(options: SwarmFirewallOptions): FirewallRule[] {
+  validateFirewallOptions(options);
+  const dataPathPort = options.dataPathPort ?? DEFAULT_DATA_PATH_PORT;
+  const members: FirewallSource[] = [
+    options.advertise === "public" ? { kind: "memberPublicIps" } : { kind: "members" },
+    ...(options.peerCidrs ?? []).map(
+      (cidr, i): FirewallSource => ({
+        kind: "cidr",
+        cidr,
+        label: isKnown(cidr) ? cidrLabel(cidr) : `peer${i}`,
+      }),
+    ),
+  ];
+  const swarm = (
+    key: string,
+    protocol: FirewallProtocol,
+    port: number | undefined,
+    description: string,
+  ): FirewallRule => ({
+    key,
+    purpose: "swarm",
+    protocol,
+    ...(port !== undefined ? { fromPort: port, toPort: port } : {}),
+    sources: members,
+    description,
+  });
+  const rules: FirewallRule[] = [
+    swarm(
+      `swarm-${SWARM_MANAGEMENT_PORT}-tcp`,
+      "tcp",
+      SWARM_MANAGEMENT_PORT,
+      "swarm management (members only)",
+    ),
+    swarm(`gossip-${SWARM_GOSSIP_PORT}-tcp`, "tcp", SWARM_GOSSIP_PORT, "swarm gossip tcp (members only)"),
+    swarm(`gossip-${SWARM_GOSSIP_PORT}-udp`, "udp", SWARM_GOSSIP_PORT, "swarm gossip udp (members only)"),
+    swarm(`overlay-${dataPathPort}-udp`, "udp", dataPathPort, "overlay VXLAN data path (members only)"),
+  ];
+  if (options.encryptedOverlays) {
+    rules.push(swarm("esp", "esp", undefined, "ESP of encrypted overlays (members only)"));
+  }
+  rules.push({
+    key: `ssh-${SSH_PORT}-tcp`,
+    purpose: "ssh",
+    protocol: "tcp",
+    fromPort: SSH_PORT,
+    toPort: SSH_PORT,
+    sources: options.adminCidrs.map((cidr) => ({ kind: "cidr", cidr, label: cidrLabel(cidr) })),
+    description: "SSH from admin networks",
+  });
+  for (const sp of options.servicePorts ?? []) {
+    const protocol = sp.protocol ?? "tcp";
+    const to = sp.toPort ?? sp.port;
+    const range = to === sp.port ? `${sp.port}` : `${sp.port}-${to}`;
+    rules.push({
+      key: `svc-${range}-${protocol}`,
+      purpose: "service",
+      protocol,
+      fromPort: sp.port,
+      toPort: to,
+      sources: sp.cidrs.map((cidr) => ({ kind: "cidr", cidr, label: cidrLabel(cidr) })),
+      description: sp.description ?? `service ${range}/${protocol}`,
+    });
+  }
+  return rules;
+}
+
+/** One concrete rule after expanding sources: what a cloud turns into one security group rule. */
+export interface ConcreteRule {
+  /** Resource name suffix, unique within the cluster: "<rule key>-<source label>". */
+  suffix: string;
+  rule: FirewallRule;
+  /** `group`: the cluster's own security group; `cidr`: an IPv4 block. */
+  source: { kind: "group" } | { kind: "cidr"; cidr: pulumi.Input<string> };
+}
+
+/** A member's public address, for `memberPublicIps` sources. */
+export interface MemberAddress {
+  name: string;
+  publicIp: pulumi.Input<string>;
+}
+
+/** Expands every rule's sources into one concrete rule each (members' public IPs become /32s). */
+export function expandRules(rules: FirewallRule[], members: MemberAddress[]): ConcreteRule[] {
+  const out: ConcreteRule[] = [];
+  for (const rule of rules) {
+    for (const source of rule.sources) {
+      if (source.kind === "members") {
+        out.push({ suffix: `${rule.key}-members`, rule, source: { kind: "group" } });
+      } else if (source.kind === "memberPublicIps") {
+        for (const m of members) {
+          out.push({
+            suffix: `${rule.key}-${m.name}`,
+            rule,
+            source: { kind: "cidr", cidr: pulumi.output(m.publicIp).apply((ip) => `${ip}/32`) },
+          });
+        }
+      } else {
+        out.push({
+          suffix: `${rule.key}-${source.label}`,
+          rule,
+          source: { kind: "cidr", cidr: source.cidr },
+        });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,149 @@
+import { fail } from "../validation";
+import { requireSwarmName } from "./parse";
+
+/*
+ * Shell run on a swarm manager for ComposeStack. Pure renderers: unit-tested as text and executed
+ * byte for byte on lab hosts. POSIX sh (dash and bash). Nothing secret is ever part of these strings:
+ * the compose file and its environment arrive on stdin (see composeStdin).
+ */
+
+/** Options of `docker stack deploy`. */
+export interface StackDeployOptions {
+  /** Stack name (a swarm name: letters, digits, '-', '_'). */
+  stackName: string;
+  /** Send registry credentials of the SSH user's Docker config to the nodes (`--with-registry-auth`). */
+  withRegistryAuth: boolean;
+  /** Remove services no longer in the compose file (`--prune`). */
+  prune: boolean;
+  /** `--resolve-image` ("always", "changed" or "never"); undefined keeps Docker's default. */
+  resolveImage?: "always" | "changed" | "never";
+  /** Wait for the services to converge (`--detach=false`) where the Docker CLI supports it. */
+  wait: boolean;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Single-quotes a word for POSIX sh. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Throws unless every key is a shell variable name (compose interpolates `${NAME}`). */
+export function requireEnvNames(argument: string, env: Record<string, unknown>): void {
+  for (const key of Object.keys(env)) {
+    if (!ENV_NAME.test(key)) {
+      fail(
+        `${argument}.${key}`,
+        key,
+        "Use variable names of letters, digits and '_', not starting with a digit.",
+      );
+    }
+  }
+}
+
+/** The environment file the deploy script sources: one `export NAME='value'` line per variable. */
+export function renderEnvFile(env: Record<string, string>): string {
+  requireEnvNames("environment", env);
+  return Object.keys(env)
+    .sort()
+    .map((key) => `export ${key}=${shellQuote(env[key])}\n`)
+    .join("");
+}
+
+/**
+ * The stdin of the deploy script: two base64 lines, the environment file then the compose file.
+ * Base64 keeps any byte of either file (quotes, newlines, `$`) out of the shell's reach.
+ */
+export function composeStdin(compose: string, env: Record<string, string>): string {
+  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+  return `${b64(renderEnvFile(env))}\n${b64(compose)}\n`;
+}
+
+/**
+ * Deploys (or re-deploys) a stack from stdin. Idempotent: `docker stack deploy` converges the stack to
+ * the file. The files live in a private temp dir (umask 077) removed on exit, whatever happens.
+ */
+export function renderStackDeployScript(options: StackDeployOptions): string {
+  requireSwarmName("stackName", options.stackName);
+  const flags = [
+    ...(options.withRegistryAuth ? ["--with-registry-auth"] : []),
+    ...(options.prune ? ["--prune"] : []),
+    ...(options.resolveImage ? [`--resolve-image ${options.resolveImage}`] : []),
+  ];
+  return [
+    "set -eu",
+    "umask 077",
+    `stack=${shellQuote(options.stackName)}`,
+    'workdir=$(mktemp -d "${TMPDIR:-/tmp}/swarm-stack.XXXXXXXX")',
+    "trap 'rm -rf \"$workdir\"' EXIT",
+    "trap 'exit 1' HUP INT TERM",
+    "env_b64=''",
+    "compose_b64=''",
+    "IFS= read -r env_b64 || true",
+    "IFS= read -r compose_b64 || true",
+    'if [ -z "$compose_b64" ]; then',
+    '  echo "swarm-stack: no compose file arrived on stdin" >&2',
+    "  exit 2",
+    "fi",
+    `printf '%s' "$env_b64" | base64 -d > "$workdir/stack.env"`,
+    `printf '%s' "$compose_b64" | base64 -d > "$workdir/docker-compose.yml"`,
+    `if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != "true" ]; then`,
+    '  echo "swarm-stack: this host is not a swarm manager (or docker is not reachable for this user)" >&2',
+    "  exit 3",
+    "fi",
+    'set -- --compose-file "$workdir/docker-compose.yml"',
+    ...(options.wait
+      ? [
+          "# --detach exists from Docker 26 on; older CLIs always return before the services converge.",
+          "if docker stack deploy --help 2>&1 | grep -q -- '--detach'; then",
+          '  set -- "$@" --detach=false',
+          "fi",
+        ]
+      : []),
+    ...(flags.length ? [`set -- "$@" ${flags.join(" ")}`] : []),
+    '. "$workdir/stack.env"',
+    'docker stack deploy "$@" "$stack"',
+    "",
+  ].join("\n");
+}
+
+/**
+ * Removes a stack. Idempotent: a stack (or a swarm) that is already gone is not an error. Waits for
+ * the services and networks to disappear (`docker stack rm` returns before they do), so a re-deploy
+ * under the same name right after does not collide with leftovers.
+ */
+export function renderStackRemoveScript(stackName: string, waitSeconds = 60): string {
+  requireSwarmName("stackName", stackName);
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 0) {
+    fail("removeTimeoutSeconds", waitSeconds, "Use a whole number of seconds, 0 or more.");
+  }
+  return [
+    "set -eu",
+    `stack=${shellQuote(stackName)}`,
+    `if [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" != "active" ]; then`,
+    '  echo "swarm-stack: no active swarm on this host; nothing to remove"',
+    "  exit 0",
+    "fi",
+    `if [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" != "true" ]; then`,
+    '  echo "swarm-stack: this host is not a swarm manager; cannot remove stack $stack" >&2',
+    "  exit 3",
+    "fi",
+    `if ! docker stack ls --format '{{.Name}}' | grep -qx -- "$stack"; then`,
+    '  echo "swarm-stack: stack $stack does not exist; nothing to remove"',
+    "  exit 0",
+    "fi",
+    'docker stack rm "$stack"',
+    "waited=0",
+    'while [ -n "$(docker service ls -q --filter "label=com.docker.stack.namespace=$stack")" ] ||',
+    '  [ -n "$(docker network ls -q --filter "label=com.docker.stack.namespace=$stack")" ]; do',
+    `  if [ "$waited" -ge ${waitSeconds} ]; then`,
+    '    echo "swarm-stack: stack $stack still being removed after ${waited}s; leaving it to swarm" >&2',
+    "    exit 0",
+    "  fi",
+    "  sleep 1",
+    "  waited=$((waited + 1))",
+    "done",
+    'echo "swarm-stack: removed $stack"',
+    "",
+  ].join("\n");
+}

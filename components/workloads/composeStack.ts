@@ -1,0 +1,155 @@
+import * as fs from "fs";
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { remote } from "@pulumi/command";
+import type { SwarmClusterLike } from "../cluster/types";
+import { fail, isKnown, validateComponentArgs } from "../validation";
+import { requireSwarmName } from "./parse";
+import {
+  composeStdin,
+  renderStackDeployScript,
+  renderStackRemoveScript,
+  requireEnvNames,
+} from "./composeScripts";
+
+/** Arguments of a {@link ComposeStack}. */
+export interface ComposeStackArgs {
+  /** The swarm to deploy on; the stack is deployed over SSH on `cluster.managerHost`. */
+  cluster: SwarmClusterLike;
+  /** Stack name (prefix of its services and networks). Default: the component name. */
+  stackName?: string;
+  /** Path of a compose file on the machine running Pulumi, read at construction. Give this or `composeContent`. */
+  composeFile?: string;
+  /** Compose file content. Give this or `composeFile`. */
+  composeContent?: pulumi.Input<string>;
+  /**
+   * Variables the compose file interpolates (`${DB_PASSWORD}`). Sent on stdin, never in a command
+   * string; when given, the stdin and the command's output are kept secret. Default: none.
+   */
+  environment?: Record<string, pulumi.Input<string>>;
+  /** Send the SSH user's registry credentials to the nodes (`--with-registry-auth`). Default: false. */
+  withRegistryAuth?: boolean;
+  /** Remove services that are no longer in the compose file (`--prune`). Default: true. */
+  prune?: boolean;
+  /** `--resolve-image`: "always", "changed" or "never". Default: Docker's ("always"). */
+  resolveImage?: "always" | "changed" | "never";
+  /** Wait until the services converge (`--detach=false`, Docker CLI 26+ on the manager). Default: true. */
+  waitForConvergence?: boolean;
+  /** Seconds `pulumi destroy` waits for the stack's services and networks to go. Default: 60. */
+  removeTimeoutSeconds?: number;
+}
+
+interface Validated {
+  stackName: string;
+  content: pulumi.Input<string>;
+}
+
+function validate(name: string, args: ComposeStackArgs): Validated {
+  if (!args || !args.cluster)
+    fail("cluster", args?.cluster, "Pass the SwarmCluster (or a SwarmClusterLike) to deploy on.");
+  if (!args.cluster.managerHost?.connection) {
+    fail("cluster.managerHost", "no connection", "The cluster must expose the manager's SSH connection.");
+  }
+  const stackName = args.stackName ?? name;
+  requireSwarmName("stackName", stackName);
+  const given = (args.composeFile !== undefined ? 1 : 0) + (args.composeContent !== undefined ? 1 : 0);
+  if (given !== 1) {
+    fail(
+      "composeFile",
+      given === 0 ? "neither composeFile nor composeContent" : "both composeFile and composeContent",
+      "Give exactly one of `composeFile` (a path) or `composeContent` (the YAML).",
+    );
+  }
+  let content: pulumi.Input<string>;
+  if (args.composeFile !== undefined) {
+    try {
+      content = fs.readFileSync(args.composeFile, "utf8");
+    } catch (err) {
+      return fail(
+        "composeFile",
+        args.composeFile,
+        `Could not read it (${(err as NodeJS.ErrnoException).code ?? "error"}); give an existing compose file.`,
+      );
+    }
+  } else {
+    content = args.composeContent as pulumi.Input<string>;
+  }
+  if (isKnown(content)) {
+    if (!/^services:/m.test(content)) {
+      fail(
+        args.composeFile !== undefined ? "composeFile" : "composeContent",
+        args.composeFile ?? "content without a top-level services: key",
+        "A compose file for `docker stack deploy` needs a top-level `services:` key.",
+      );
+    }
+  }
+  requireEnvNames("environment", args.environment ?? {});
+  if (args.resolveImage !== undefined && !["always", "changed", "never"].includes(args.resolveImage)) {
+    fail("resolveImage", args.resolveImage, 'Use "always", "changed" or "never".');
+  }
+  // Render once here so a bad timeout fails before anything exists.
+  renderStackRemoveScript(stackName, args.removeTimeoutSeconds ?? 60);
+  return { stackName, content };
+}
+
+/**
+ * A compose file deployed with `docker stack deploy` on a manager over SSH, re-deployed when the file
+ * or its environment changes, removed with `docker stack rm` on delete.
+ */
+export class ComposeStack extends pulumi.ComponentResource {
+  /** Stack name. */
+  readonly stackName: pulumi.Output<string>;
+  /** Output of the last deploy (secret when `environment` is given). */
+  readonly deployOutput: pulumi.Output<string>;
+  /** The remote command that deploys and removes the stack. */
+  readonly command: remote.Command;
+
+  constructor(name: string, args: ComposeStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    const type = "swarm:workloads:ComposeStack";
+    const { stackName, content } = validateComponentArgs(type, name, () => validate(name, args));
+    super(type, name, {}, opts);
+
+    const hasEnv = Object.keys(args.environment ?? {}).length > 0;
+    const deploy = renderStackDeployScript({
+      stackName,
+      withRegistryAuth: args.withRegistryAuth ?? false,
+      prune: args.prune ?? true,
+      resolveImage: args.resolveImage,
+      wait: args.waitForConvergence ?? true,
+    });
+    const stdin = pulumi
+      .all([content, pulumi.output(args.environment ?? {})])
+      .apply(([compose, env]) => composeStdin(compose, env as Record<string, string>));
+    const contentHash = pulumi
+      .output(content)
+      .apply((compose) => crypto.createHash("sha256").update(compose).digest("hex"));
+    const manager = args.cluster.managerHost;
+
+    this.command = new remote.Command(
+      `${name}-stack`,
+      {
+        connection: manager.connection,
+        create: deploy,
+        update: deploy,
+        delete: renderStackRemoveScript(stackName, args.removeTimeoutSeconds ?? 60),
+        stdin: hasEnv ? pulumi.secret(stdin) : stdin,
+        triggers: [contentHash],
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+      },
+      {
+        parent: this,
+        dependsOn: [args.cluster.provider, ...(manager.dependsOn ?? [])],
+        // A new stack name (or manager) is a new stack: remove the old one first, since both would
+        // publish the same ports.
+        replaceOnChanges: ["delete"],
+        deleteBeforeReplace: true,
+        ...(hasEnv ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
+      },
+    );
+    this.stackName = pulumi.output(stackName);
+    // additionalSecretOutputs hides it in state; wrapping it here keeps it secret for consumers too.
+    this.deployOutput = hasEnv ? pulumi.secret(this.command.stdout) : this.command.stdout;
+    this.registerOutputs({ stackName: this.stackName, deployOutput: this.deployOutput });
+  }
+}

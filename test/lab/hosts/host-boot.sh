@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs inside a lab host's network namespace and fresh mount/UTS namespaces (see labhosts.sh).
+# `ip netns exec` mounts a fresh /sys without cgroups; dockerd needs the v1 hierarchies back.
+set -euo pipefail
+: "${LAB_HOSTDIR:?}" "${LAB_DIR:?}" "${LAB_NAME:?}"
+
+mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
+for controller in cpu cpuacct cpuset blkio memory devices freezer pids; do
+  mkdir -p "/sys/fs/cgroup/$controller"
+  mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller"
+done
+mkdir -p /sys/fs/cgroup/systemd
+mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+
+# Each host gets its own /run (docker.sock, pid files, containerd) and /etc/docker.
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/sshd /run/lock
+mount --bind "$LAB_HOSTDIR/etc-docker" /etc/docker
+# `systemctl` on a lab host restarts this host's dockerd (the scripts under test call it).
+mount --bind "$LAB_DIR/sbin" /usr/local/sbin
+hostname "$LAB_NAME"
+
+/usr/sbin/sshd -f "$LAB_HOSTDIR/sshd_config" -E "$LAB_HOSTDIR/sshd.log"
+/usr/local/sbin/dockerd-ctl start

@@ -1,0 +1,202 @@
+import { execFile, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { promisify } from "util";
+import type { SwarmHost } from "../../components/hosts/types";
+
+const run = promisify(execFile);
+const LABHOSTS = path.join(__dirname, "hosts", "labhosts.sh");
+
+/** One lab host: a network namespace with its own IP, sshd and dockerd. */
+export interface LabHost {
+  name: string;
+  ip: string;
+  netns: string;
+  dir: string;
+}
+
+/** The result of running a command on a lab host. */
+export interface SshResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Why lab tests cannot run here, or undefined when they can. Lab tests need root and Debian's
+ * docker.io, openssh-server, iproute2 and busybox-static (`.ci/run` installs them).
+ */
+export function labUnavailableReason(): string | undefined {
+  if (process.platform !== "linux") return `lab hosts need Linux, this is ${process.platform}`;
+  if (process.getuid?.() !== 0) return "lab hosts need root (network namespaces, mounts, dockerd)";
+  const tools = ["/usr/sbin/dockerd", "/usr/sbin/sshd", "/usr/bin/unshare", "/bin/busybox", "/usr/bin/curl"];
+  const missing = tools.filter((t) => !fs.existsSync(t));
+  if (missing.length > 0)
+    return `missing ${missing.join(", ")} (apt-get install docker.io openssh-server iproute2 busybox-static curl)`;
+  return undefined;
+}
+
+/**
+ * `describe` for lab suites: runs them when the lab can run; otherwise fails under CI (a lab
+ * that cannot run there is a broken CI, not a pass) and says SKIPPED loudly elsewhere.
+ */
+export function describeLab(title: string, body: () => void): void {
+  const reason = labUnavailableReason();
+  if (!reason) {
+    describe(title, body);
+    return;
+  }
+  if (process.env.CI) {
+    describe(title, () => {
+      it("can run the lab", () => {
+        throw new Error(`lab tests cannot run: ${reason}`);
+      });
+    });
+    return;
+  }
+  console.warn(`\n*** SKIPPED lab suite "${title}": ${reason} ***\n`);
+  describe.skip(title, body);
+}
+
+/** A set of lab hosts with an SSH key that reaches them all; refuses any other address. */
+export class Lab {
+  private constructor(
+    readonly id: number,
+    readonly hosts: LabHost[],
+    readonly privateKeyPath: string,
+  ) {}
+
+  /** Brings `count` hosts up (idempotent) as lab `id` (1-200: bridge pswbr<id>, 10.213.<id>.0/24). */
+  static async up(id: number, count: number): Promise<Lab> {
+    const { stdout } = await run("bash", [LABHOSTS, "up", String(id), String(count)], { maxBuffer: 1 << 20 });
+    const json = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as {
+      hosts: LabHost[];
+      privateKeyPath: string;
+    };
+    return new Lab(id, json.hosts, json.privateKeyPath);
+  }
+
+  /** Stops and removes every host of the lab. */
+  async down(): Promise<void> {
+    await run("bash", [LABHOSTS, "down", String(this.id)]);
+  }
+
+  get privateKey(): string {
+    return fs.readFileSync(this.privateKeyPath, "utf8");
+  }
+
+  host(name: string): LabHost {
+    const host = this.hosts.find((h) => h.name === name || h.ip === name);
+    if (!host) throw new Error(`${name} is not a host of lab ${this.id}: refusing to send it any traffic`);
+    return host;
+  }
+
+  /** The lab hosts as SwarmHosts (root over SSH with the lab key, advertising their lab IP). */
+  swarmHosts(): SwarmHost[] {
+    return this.hosts.map((h) => ({
+      name: h.name,
+      connection: { host: h.ip, port: 22, user: "root", privateKey: this.privateKey },
+      advertiseAddr: h.ip,
+    }));
+  }
+
+  /**
+   * Runs a command string on a lab host over real SSH, exactly as `@pulumi/command` does: the
+   * string goes to the remote login shell, `stdin` to its standard input.
+   */
+  ssh(hostOrIp: string, command: string, stdin = "", timeoutMs = 300_000): Promise<SshResult> {
+    const host = this.host(hostOrIp);
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        "ssh",
+        [
+          "-i",
+          this.privateKeyPath,
+          "-o",
+          "BatchMode=yes",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "-o",
+          "UserKnownHostsFile=/dev/null",
+          "-o",
+          "LogLevel=ERROR",
+          "-o",
+          "ConnectTimeout=10",
+          `root@${host.ip}`,
+          command,
+        ],
+        { stdio: ["pipe", "pipe", "pipe"] },
+      );
+      let stdout = "";
+      let stderr = "";
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`ssh ${host.name}: timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
+      child.stdin.end(stdin);
+    });
+  }
+
+  /** Like {@link ssh} but throws with the output when the command fails. */
+  async sh(hostOrIp: string, command: string, stdin = ""): Promise<string> {
+    const result = await this.ssh(hostOrIp, command, stdin);
+    if (result.code !== 0) {
+      throw new Error(
+        `on ${hostOrIp}: exit ${result.code}\n--- command\n${command.slice(0, 2000)}\n--- stderr\n${result.stderr}\n--- stdout\n${result.stdout}`,
+      );
+    }
+    return result.stdout;
+  }
+
+  /** `docker node ls` on a manager, parsed. */
+  async nodes(manager: string): Promise<NodeRow[]> {
+    const out = await this.sh(
+      manager,
+      `docker node ls -q | xargs docker node inspect --format '{{.ID}}|{{.Description.Hostname}}|{{.Spec.Role}}|{{.Status.State}}|{{.Spec.Availability}}|{{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{end}}|{{json .Spec.Labels}}'`,
+    );
+    return out
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [id, hostname, role, state, availability, reachability, labels] = line.split("|");
+        return {
+          id,
+          hostname,
+          role,
+          state,
+          availability,
+          reachability,
+          labels: JSON.parse(labels) as Record<string, string>,
+        };
+      });
+  }
+}
+
+/** One row of `docker node ls`, read with `docker node inspect`. */
+export interface NodeRow {
+  id: string;
+  hostname: string;
+  role: string;
+  state: string;
+  availability: string;
+  reachability: string;
+  labels: Record<string, string>;
+}
+
+/** Polls `check` until it returns true or `seconds` pass. */
+export async function eventually(seconds: number, check: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return check().catch(() => false);
+}

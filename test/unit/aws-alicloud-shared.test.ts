@@ -1,0 +1,177 @@
+import * as pulumi from "@pulumi/pulumi";
+import { renderDockerUserData } from "../../components/hosts/cloudinit";
+import { chooseZones, requireSpread, roundRobin, vswitchZones } from "../../components/hosts/zones";
+import { hostCidr, peerCidrsOf, resolveNetworkMode } from "../../components/hosts/crossCloud";
+import { awsZoneRegion, isAwsRegion } from "../../components/hosts/aws/validation";
+import {
+  alicloudZoneRegion,
+  isAlicloudRegion,
+  vswitchCidr,
+} from "../../components/hosts/alicloud/validation";
+import { ubuntuAmiQuery } from "../../components/hosts/aws/ami";
+import { installMocks, valueOf } from "../helpers/mocks";
+
+const CTX = 'swarm:aws:AwsHosts "x"';
+
+describe("cloud-init user data", () => {
+  it("renders the exact idempotent script for ubuntu", () => {
+    expect(renderDockerUserData({ user: "ubuntu" })).toBe(`#!/bin/sh
+# pulumi-swarm: install Docker Engine (idempotent)
+set -eu
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  echo "pulumi-swarm: docker already present"
+else
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "pulumi-swarm: no apt-get on this image; leaving Docker to the cluster install step" >&2
+    exit 0
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  for attempt in 1 2 3 4 5; do
+    apt-get -o DPkg::Lock::Timeout=300 update && break
+    sleep 10
+  done
+  apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends docker.io
+  systemctl enable --now docker
+fi
+id -nG ubuntu | grep -qw docker || usermod -aG docker ubuntu
+touch /var/lib/pulumi-swarm-docker-ready
+`);
+  });
+
+  it("skips the group change for root and refuses a user that is not a login name", () => {
+    expect(renderDockerUserData({ user: "root" })).not.toContain("usermod");
+    expect(() => renderDockerUserData({ user: "a;rm -rf /" })).toThrow(
+      'user: received "a;rm -rf /". Use a plain login name.',
+    );
+  });
+});
+
+describe("zones", () => {
+  it("chooses sorted available zones, or the requested ones", () => {
+    expect(chooseZones(CTX, "availabilityZones", ["b", "c", "a"], 2)).toEqual(["a", "b"]);
+    expect(chooseZones(CTX, "availabilityZones", ["a", "b", "c"], 2, ["c", "a"])).toEqual(["c", "a"]);
+    expect(roundRobin(["a", "b", "c"], 5)).toEqual(["a", "b", "c", "a", "b"]);
+  });
+
+  it("fails with the lookup's facts when the spread is impossible", () => {
+    expect(() => chooseZones(CTX, "availabilityZones", ["eu-central-1a", "eu-central-1b"], 3)).toThrow(
+      `${CTX}: zoneCount: received 3. Only 2 zone(s) are available (eu-central-1a, eu-central-1b); lower zoneCount or use another region.`,
+    );
+    expect(() => chooseZones(CTX, "availabilityZones", ["eu-central-1a"], 1, ["eu-central-1z"])).toThrow(
+      `${CTX}: availabilityZones: received ["eu-central-1z"], not available here (available: eu-central-1a). Use available zones.`,
+    );
+    expect(() => requireSpread(CTX, "subnetIds", ["eu-central-1a", "eu-central-1a"], 2)).toThrow(
+      `${CTX}: subnetIds: received subnets in 1 zone(s) (eu-central-1a). The spread needs 2; give them in more zones or lower zoneCount.`,
+    );
+    expect(() => vswitchZones(CTX, ["vsw-1"], [{ id: "vsw-2", zoneId: "cn-hangzhou-h" }], 1)).toThrow(
+      `${CTX}: vswitchIds: received "vsw-1", not found in vpcId. Use vSwitches of that VPC.`,
+    );
+    expect(
+      vswitchZones(
+        CTX,
+        ["vsw-1", "vsw-2"],
+        [
+          { id: "vsw-2", zoneId: "z2" },
+          { id: "vsw-1", zoneId: "z1" },
+        ],
+        2,
+      ),
+    ).toEqual(["z1", "z2"]);
+  });
+});
+
+describe("region and zone formats", () => {
+  it.each([
+    ["eu-central-1", true],
+    ["us-gov-west-1", true],
+    ["ap-southeast-7", true],
+    ["eu-central", false],
+    ["EU-central-1", false],
+    ["cn-hangzhou", false],
+  ])("AWS region %s -> %s", (region, ok) => expect(isAwsRegion(region)).toBe(ok));
+
+  it.each([
+    ["eu-central-1a", "eu-central-1"],
+    ["us-east-1-bos-1a", "us-east-1"],
+    ["eu-central-1", undefined],
+  ])("AWS zone %s -> region %s", (zone, region) => expect(awsZoneRegion(zone)).toBe(region));
+
+  it.each([
+    ["cn-hangzhou", true],
+    ["ap-southeast-1", true],
+    ["cn-shanghai-finance-1", true],
+    ["hangzhou", false],
+    ["cn_hangzhou", false],
+  ])("Alibaba Cloud region %s -> %s", (region, ok) => expect(isAlicloudRegion(region)).toBe(ok));
+
+  it.each([
+    ["cn-hangzhou-h", "cn-hangzhou"],
+    ["ap-southeast-1a", "ap-southeast-1"],
+    ["cn-beijing-a", "cn-beijing"],
+    ["cn-hangzhou", undefined],
+    ["ap-southeast-1", undefined],
+  ])("Alibaba Cloud zone %s -> region %s", (zone, region) => expect(alicloudZoneRegion(zone)).toBe(region));
+
+  it("numbers vSwitch /24s inside the VPC block", () => {
+    expect([0, 1, 2].map((i) => vswitchCidr("10.42.0.0/16", i))).toEqual([
+      "10.42.0.0/24",
+      "10.42.1.0/24",
+      "10.42.2.0/24",
+    ]);
+    expect(vswitchCidr("172.16.0.0/12", 300)).toBe("172.17.44.0/24");
+  });
+
+  it("queries the arm64 Jammy AMI by Canonical's owner id", () => {
+    expect(ubuntuAmiQuery("22.04", "arm64").filters?.[0]).toEqual({
+      name: "name",
+      values: ["ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-arm64-server-*"],
+    });
+    expect(ubuntuAmiQuery("22.04", "arm64").owners).toEqual(["099720109477"]);
+  });
+});
+
+describe("cross-network helpers", () => {
+  beforeAll(async () => {
+    await installMocks();
+  });
+
+  it("defaults: private in one network; public, spanning and encrypted with peers", () => {
+    expect(resolveNetworkMode({})).toEqual({
+      advertise: "private",
+      spansNetworks: false,
+      encryptedOverlays: false,
+    });
+    expect(resolveNetworkMode({ peerCidrs: ["198.51.100.1/32"] })).toEqual({
+      advertise: "public",
+      spansNetworks: true,
+      encryptedOverlays: true,
+    });
+    expect(resolveNetworkMode({ advertise: "public", encryptedOverlays: false })).toEqual({
+      advertise: "public",
+      spansNetworks: true,
+      encryptedOverlays: false,
+    });
+    expect(() => resolveNetworkMode({ advertise: "both" as never })).toThrow(
+      'advertise: received "both". Use "private" (one cloud network) or "public" (across networks).',
+    );
+  });
+
+  it("turns other members' advertised addresses into /32s", async () => {
+    const cidrs = peerCidrsOf([
+      { name: "huawei-1", connection: { host: "198.51.100.1" }, advertiseAddr: "198.51.100.1" },
+      {
+        name: "tencent-1",
+        connection: { host: "198.51.100.2" },
+        advertiseAddr: pulumi.output("198.51.100.2"),
+      },
+    ]);
+    expect(cidrs[0]).toBe("198.51.100.1/32");
+    expect(await valueOf(pulumi.output(cidrs[1]))).toBe("198.51.100.2/32");
+    expect(await valueOf(hostCidr("192.0.2.1"))).toBe("192.0.2.1/32");
+    expect(() =>
+      peerCidrsOf([{ name: "h", connection: { host: "h.example.com" }, advertiseAddr: "h.example.com" }]),
+    ).toThrow(
+      'hosts["h"].advertiseAddr: received "h.example.com". Cloud firewalls need the member\'s public IPv4 address; set advertiseAddr to it.',
+    );
+  });
+});
