@@ -113,7 +113,7 @@ export function cloudNewResource(options: CloudMockOptions = {}) {
         return {
           ...inputs,
           privateKeyOpenssh:
-            "-----BEGIN OPENSSH PRIVATE KEY-----\nGENERATED\n-----END OPENSSH PRIVATE KEY-----\n",
+            "-----BEGIN TEST-ONLY OPENSSH PRIVATE KEY-----\nGENERATED\n-----END OPENSSH PRIVATE KEY-----\n",
           publicKeyOpenssh: `ssh-${String(inputs.algorithm).toLowerCase()} AAAAGENERATED\n`,
         };
     }
