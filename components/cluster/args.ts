@@ -41,6 +41,12 @@ export interface SwarmClusterArgs {
    * Default: none.
    */
   reconcile?: pulumi.Input<string>;
+  /**
+   * Create the `@pulumi/docker` provider bound to the first manager (the `provider` output). Set
+   * false where the Docker provider plugin is not available (reading `provider` then throws).
+   * Default: true.
+   */
+  dockerProvider?: boolean;
   /** Extra `ssh` options for the Docker provider's connection to the manager (it uses the local ssh client and agent). Default: StrictHostKeyChecking=accept-new. */
   dockerSshOpts?: string[];
 }

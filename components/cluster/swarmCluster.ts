@@ -43,14 +43,26 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
   readonly managerAddress: pulumi.Output<string>;
   /** Swarm node id of every host, by host name. */
   readonly nodeIds: pulumi.Output<Record<string, string>>;
-  /** `@pulumi/docker` provider talking to the first manager over `ssh://`, ready once every node is in place. */
-  readonly provider: docker.Provider;
+  private readonly dockerProvider?: docker.Provider;
   /** The manager the cluster is administered through (for `docker stack deploy` and the like). */
   readonly managerHost: SwarmHost;
   /** Names of the manager hosts, in config order. */
   readonly managerNames: string[];
   /** True when nodes advertise addresses in different networks (overlays default to encrypted). */
   readonly spansNetworks: boolean;
+
+  /** `@pulumi/docker` provider talking to the first manager over `ssh://`, ready once every node is in place. */
+  get provider(): docker.Provider {
+    if (!this.dockerProvider) {
+      throw new Error(
+        `SwarmCluster "${this.clusterName}": provider was not created (dockerProvider: false); remove that argument to use Docker resources on this cluster`,
+      );
+    }
+    return this.dockerProvider;
+  }
+  /** When every node is configured: the last remote command of each node, for `dependsOn`. */
+  readonly ready: pulumi.Resource[];
+  private readonly clusterName: string;
 
   constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const certExpiry = validateComponentArgs(TYPE, name, () => {
@@ -59,6 +71,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       return normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h");
     });
     super(TYPE, name, {}, opts);
+    this.clusterName = name;
 
     const nodes = args.nodes;
     const managers = nodes.filter((n) => n.role === "manager");
@@ -249,18 +262,22 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     this.nodeIds = pulumi
       .all(nodes.map((n) => joined.get(n)!.stdout.apply(lastLine)))
       .apply((ids) => Object.fromEntries(nodes.map((n, i) => [n.host.name, ids[i]])));
+    this.ready = configured;
     this.managerHost = first.host;
     this.managerNames = managers.map((m) => m.host.name);
     this.spansNetworks = spansNetworks;
     const conn = first.host.connection;
-    this.provider = new docker.Provider(
-      `${name}-docker`,
-      {
-        host: pulumi.interpolate`ssh://${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22}`,
-        sshOpts: args.dockerSshOpts ?? ["-o", "StrictHostKeyChecking=accept-new"],
-      },
-      { parent: this, dependsOn: configured },
-    );
+    this.dockerProvider =
+      (args.dockerProvider ?? true)
+        ? new docker.Provider(
+            `${name}-docker`,
+            {
+              host: pulumi.interpolate`ssh://${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22}`,
+              sshOpts: args.dockerSshOpts ?? ["-o", "StrictHostKeyChecking=accept-new"],
+            },
+            { parent: this, dependsOn: configured },
+          )
+        : undefined;
 
     this.registerOutputs({
       managerJoinToken: this.managerJoinToken,

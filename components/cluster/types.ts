@@ -34,4 +34,6 @@ export interface SwarmClusterLike {
   readonly managerAddress: pulumi.Output<string>;
   /** True when nodes advertise addresses in different networks, so overlays should be encrypted. */
   readonly spansNetworks: boolean;
+  /** Resources that complete when every node is in place; what runs on the swarm depends on them. Default: `[provider]`. */
+  readonly ready?: pulumi.Resource[];
 }

@@ -139,7 +139,7 @@ export class ComposeStack extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [args.cluster.provider, ...(manager.dependsOn ?? [])],
+        dependsOn: [...(args.cluster.ready ?? [args.cluster.provider]), ...(manager.dependsOn ?? [])],
         // A new stack name (or manager) is a new stack: remove the old one first, since both would
         // publish the same ports.
         replaceOnChanges: ["delete"],

@@ -260,6 +260,18 @@ describe("SwarmCluster under mocks", () => {
     expect(run.resources.length).toBe(before);
   });
 
+  it("creates no Docker provider with dockerProvider: false, and says so when it is read", async () => {
+    const cluster = build("noprov", { dockerProvider: false });
+    await valueOf(cluster.nodeIds);
+    expect(
+      run.resources.filter((r) => r.name.startsWith("noprov-") && r.type === "pulumi:providers:docker"),
+    ).toHaveLength(0);
+    expect(cluster.ready).toHaveLength(5);
+    expect(() => cluster.provider).toThrow(
+      'SwarmCluster "noprov": provider was not created (dockerProvider: false); remove that argument to use Docker resources on this cluster',
+    );
+  });
+
   it("accepts an even manager count when allowed", () => {
     expect(() => new SwarmCluster("even", { nodes: three(), allowEvenManagers: true })).not.toThrow();
   });

@@ -16,6 +16,12 @@ mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p /run/sshd /run/lock
 mount --bind "$LAB_HOSTDIR/etc-docker" /etc/docker
+# ufw keeps its rules under /etc/ufw: give each host its own copy, so a host firewall enabled on
+# one lab host stays on that host (its iptables live in the host's own network namespace).
+if [ -d /etc/ufw ]; then
+  [ -d "$LAB_HOSTDIR/etc-ufw" ] || cp -a /etc/ufw "$LAB_HOSTDIR/etc-ufw"
+  mount --bind "$LAB_HOSTDIR/etc-ufw" /etc/ufw
+fi
 # `systemctl` on a lab host restarts this host's dockerd (the scripts under test call it).
 mount --bind "$LAB_DIR/sbin" /usr/local/sbin
 hostname "$LAB_NAME"
