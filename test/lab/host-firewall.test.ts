@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import { asRemoteCommand } from "../../components/cluster/scripts/shell";
 import { renderPrepareScript } from "../../components/cluster/scripts/prepare";
 import { renderInitScript } from "../../components/cluster/scripts/init";
@@ -43,7 +44,7 @@ describeLab("host firewall: ufw with default deny on every node", () => {
       .sort();
 
   beforeAll(async () => {
-    if (!require("fs").existsSync("/usr/sbin/ufw"))
+    if (!fs.existsSync("/usr/sbin/ufw"))
       throw new Error("ufw is not installed (apt-get install ufw; .ci/run does)");
     lab = await Lab.up(23, 3);
     for (const h of names)

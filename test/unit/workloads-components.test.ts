@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dockerTypes from "@pulumi/docker";
 import {
+  installMocks,
   isSecretInput,
   isSecretOutput,
   RecordedResource,
@@ -11,10 +12,7 @@ import {
 } from "../helpers/mocks";
 import type { SwarmClusterLike } from "../../components/cluster/types";
 
-// test/helpers/mocks.ts answers `args.id ?? ...`, but the engine passes "" (not undefined) for a new
-// resource, so every id resolves unknown and `networksAdvanceds[].id` would vanish. Same recorder here
-// with the id fixed (reported to the lead).
-const resources: RecordedResource[] = [];
+let resources: RecordedResource[] = [];
 const ofType = (type: string) => resources.filter((r) => r.type === type);
 const named = (type: string, name: string) => {
   const found = resources.filter((r) => r.type === type && r.name === name);
@@ -28,24 +26,7 @@ let networks: typeof import("../../components/workloads/overlayNetwork");
 let stacks: typeof import("../../components/workloads/composeStack");
 
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        resources.push({
-          type: args.type,
-          name: args.name,
-          inputs: args.inputs as Record<string, unknown>,
-          provider: args.provider,
-          custom: args.custom,
-        });
-        return { id: args.id || `${args.name}-id`, state: { ...args.inputs } };
-      },
-      call: () => ({}),
-    },
-    "pulumi-swarm",
-    "test",
-    false,
-  );
+  ({ resources } = await installMocks());
   docker = await import("@pulumi/docker");
   workloads = await import("../../components/workloads/swarmService");
   networks = await import("../../components/workloads/overlayNetwork");
