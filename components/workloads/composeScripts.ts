@@ -19,6 +19,11 @@ export interface StackDeployOptions {
   resolveImage?: "always" | "changed" | "never";
   /** Wait for the services to converge (`--detach=false`) where the Docker CLI supports it. */
   wait: boolean;
+  /**
+   * With `wait`, give up after this many seconds: a service that keeps crashing would otherwise
+   * keep `docker stack deploy --detach=false` (and `pulumi up`) waiting forever. Default: 300.
+   */
+  waitTimeoutSeconds?: number;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -102,9 +107,26 @@ export function renderStackDeployScript(options: StackDeployOptions): string {
       : []),
     ...(flags.length ? [`set -- "$@" ${flags.join(" ")}`] : []),
     '. "$workdir/stack.env"',
-    'docker stack deploy "$@" "$stack"',
+    ...(options.wait
+      ? [
+          "status=0",
+          `timeout ${waitTimeout(options)} docker stack deploy "$@" "$stack" || status=$?`,
+          'if [ "$status" = 124 ]; then',
+          `  echo "swarm-stack: stack $stack did not converge within ${waitTimeout(options)} s; see: docker stack ps --no-trunc $stack" >&2`,
+          "fi",
+          'exit "$status"',
+        ]
+      : ['docker stack deploy "$@" "$stack"']),
     "",
   ].join("\n");
+}
+
+function waitTimeout(options: StackDeployOptions): number {
+  const seconds = options.waitTimeoutSeconds ?? 300;
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    fail("waitTimeoutSeconds", seconds, "Use a whole number of seconds, 1 or more (default 300).");
+  }
+  return seconds;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface ComposeStackArgs {
   resolveImage?: "always" | "changed" | "never";
   /** Wait until the services converge (`--detach=false`, Docker CLI 26+ on the manager). Default: true. */
   waitForConvergence?: boolean;
+  /** With `waitForConvergence`, fail the deploy after this many seconds. Default: 300. */
+  waitTimeoutSeconds?: number;
   /** Seconds `pulumi destroy` waits for the stack's services and networks to go. Default: 60. */
   removeTimeoutSeconds?: number;
 }
@@ -89,7 +91,15 @@ function validate(name: string, args: ComposeStackArgs): Validated {
   }
   // Render once here so a bad timeout fails before anything exists.
   renderStackRemoveScript(stackName, args.removeTimeoutSeconds ?? 60);
-  return { stackName, content };
+  const deploy = renderStackDeployScript({
+    stackName,
+    withRegistryAuth: args.withRegistryAuth ?? false,
+    prune: args.prune ?? true,
+    resolveImage: args.resolveImage,
+    wait: args.waitForConvergence ?? true,
+    waitTimeoutSeconds: args.waitTimeoutSeconds,
+  });
+  return { stackName, content, deploy };
 }
 
 /**
@@ -106,17 +116,10 @@ export class ComposeStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: ComposeStackArgs, opts?: pulumi.ComponentResourceOptions) {
     const type = "swarm:workloads:ComposeStack";
-    const { stackName, content } = validateComponentArgs(type, name, () => validate(name, args));
+    const { stackName, content, deploy } = validateComponentArgs(type, name, () => validate(name, args));
     super(type, name, {}, opts);
 
     const hasEnv = Object.keys(args.environment ?? {}).length > 0;
-    const deploy = renderStackDeployScript({
-      stackName,
-      withRegistryAuth: args.withRegistryAuth ?? false,
-      prune: args.prune ?? true,
-      resolveImage: args.resolveImage,
-      wait: args.waitForConvergence ?? true,
-    });
     const stdin = pulumi
       .all([content, pulumi.output(args.environment ?? {})])
       .apply(([compose, env]) => composeStdin(compose, env as Record<string, string>));

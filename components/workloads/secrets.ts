@@ -31,14 +31,7 @@ export function swarmSecret(
   opts: pulumi.CustomResourceOptions,
   labels?: Record<string, string>,
 ): docker.Secret {
-  return new docker.Secret(
-    name,
-    {
-      data: secretBase64(data),
-      ...(labels ? { labels: Object.entries(labels).map(([label, value]) => ({ label, value })) } : {}),
-    },
-    opts,
-  );
+  return new docker.Secret(name, swarmFileArgs(data, labels), opts);
 }
 
 /** A swarm config holding `data` (plain text), stored secret in state; auto-named like {@link swarmSecret}. */
@@ -48,12 +41,16 @@ export function swarmConfig(
   opts: pulumi.CustomResourceOptions,
   labels?: Record<string, string>,
 ): docker.ServiceConfig {
-  return new docker.ServiceConfig(
-    name,
-    {
-      data: secretBase64(data),
-      ...(labels ? { labels: Object.entries(labels).map(([label, value]) => ({ label, value })) } : {}),
-    },
-    opts,
-  );
+  return new docker.ServiceConfig(name, swarmFileArgs(data, labels), opts);
+}
+
+/** The arguments a swarm secret and a swarm config share: base64 data kept secret, optional labels. */
+function swarmFileArgs(
+  data: pulumi.Input<string>,
+  labels: Record<string, string> | undefined,
+): { data: pulumi.Output<string>; labels?: { label: string; value: string }[] } {
+  return {
+    data: secretBase64(data),
+    ...(labels ? { labels: Object.entries(labels).map(([label, value]) => ({ label, value })) } : {}),
+  };
 }

@@ -5,7 +5,12 @@ import { checkClaimsFree, recordClaims } from "./clusterRegistry";
 import { requireSwarmName } from "./parse";
 import { requireOneSource, swarmConfig, swarmSecret } from "./secrets";
 import { planService, type ServicePlan } from "./serviceSpec";
-import type { PublishedEndpoint, ServiceNetworkAttachment, SwarmServiceArgs } from "./serviceTypes";
+import type {
+  PublishedEndpoint,
+  ServiceNetworkAttachment,
+  ServiceSecret,
+  SwarmServiceArgs,
+} from "./serviceTypes";
 
 export type * from "./serviceTypes";
 
@@ -74,6 +79,19 @@ function checkFiles(
   });
 }
 
+/** The owner and mode a mounted secret or config file gets; each only when given. */
+function fileOwnership(f: Pick<ServiceSecret, "uid" | "gid" | "mode">): {
+  fileUid?: string;
+  fileGid?: string;
+  fileMode?: number;
+} {
+  return {
+    ...(f.uid !== undefined ? { fileUid: f.uid } : {}),
+    ...(f.gid !== undefined ? { fileGid: f.gid } : {}),
+    ...(f.mode !== undefined ? { fileMode: f.mode } : {}),
+  };
+}
+
 /**
  * A swarm service (`docker service create`) declared with typed arguments: durations like "10s",
  * memory like "512M", ports as objects, networks by id, secrets and configs created for it. Waits for
@@ -113,9 +131,7 @@ export class SwarmService extends pulumi.ComponentResource {
         secretId: secret.id,
         secretName: secret.name,
         fileName: s.fileName ?? s.name,
-        ...(s.uid !== undefined ? { fileUid: s.uid } : {}),
-        ...(s.gid !== undefined ? { fileGid: s.gid } : {}),
-        ...(s.mode !== undefined ? { fileMode: s.mode } : {}),
+        ...fileOwnership(s),
       };
     });
     this.configs = {};
@@ -127,9 +143,7 @@ export class SwarmService extends pulumi.ComponentResource {
         configId: config.id,
         configName: config.name,
         fileName: c.fileName ?? `/${c.name}`,
-        ...(c.uid !== undefined ? { fileUid: c.uid } : {}),
-        ...(c.gid !== undefined ? { fileGid: c.gid } : {}),
-        ...(c.mode !== undefined ? { fileMode: c.mode } : {}),
+        ...fileOwnership(c),
       };
     });
 

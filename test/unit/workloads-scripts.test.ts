@@ -20,7 +20,12 @@ describe("compose script text", () => {
     expect(script).toContain(`trap 'rm -rf "$workdir"' EXIT\n`);
     expect(script).toContain(`set -- "$@" --with-registry-auth --prune --resolve-image changed\n`);
     expect(script).toContain(`set -- "$@" --detach=false\n`);
-    expect(script.endsWith(`docker stack deploy "$@" "$stack"\n`)).toBe(true);
+    expect(
+      script.endsWith(
+        `timeout 300 docker stack deploy "$@" "$stack" || status=$?\nif [ "$status" = 124 ]; then\n` +
+          `  echo "swarm-stack: stack $stack did not converge within 300 s; see: docker stack ps --no-trunc $stack" >&2\nfi\nexit "$status"\n`,
+      ),
+    ).toBe(true);
   });
 
   it("leaves out optional flags", () => {
@@ -91,6 +96,7 @@ case "$1 $2" in
       [ -n "\${STUB_DETACH:-}" ] && echo "  -d, --detach   Exits immediately instead of waiting"
       exit 0
     fi
+    [ -n "\${STUB_HANG:-}" ] && sleep 30
     for a in "$@"; do case "$a" in */docker-compose.yml) f="$a" ;; esac; done
     echo "compose-mode $(stat -c %a "$f") dir-mode $(stat -c %a "$(dirname "$f")")" >> "$STUB_LOG"
     echo "compose-path $f" >> "$STUB_LOG"
@@ -138,6 +144,15 @@ exit 0
     ]);
     expect(composePath.startsWith(path.join(dir, "tmp", "swarm-stack."))).toBe(true);
     expect(fs.readdirSync(path.join(dir, "tmp"))).toEqual([]);
+  });
+
+  it("gives up on a deploy that never converges, saying where to look", () => {
+    const script = renderStackDeployScript({ ...deployOptions, waitTimeoutSeconds: 1 });
+    const result = run(script, composeStdin("services: {}\n", {}), { STUB_DETACH: "1", STUB_HANG: "1" });
+    expect(result.status).toBe(124);
+    expect(result.stderr).toBe(
+      "swarm-stack: stack shop did not converge within 1 s; see: docker stack ps --no-trunc shop\n",
+    );
   });
 
   it("does not pass --detach to a Docker CLI that lacks it", () => {
