@@ -44,6 +44,8 @@ export interface ComposeStackArgs {
 interface Validated {
   stackName: string;
   content: pulumi.Input<string>;
+  /** The deploy script, rendered while validating so a bad timeout fails before anything exists. */
+  deploy: string;
 }
 
 function validate(name: string, args: ComposeStackArgs): Validated {
