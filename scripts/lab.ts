@@ -1,7 +1,7 @@
 /**
  * The main job on the built-in lab: five lab hosts on this machine (network namespaces with their
- * own IP, sshd and dockerd), a 3-manager + 2-worker swarm built by the SwarmCluster program, and a
- * two-service compose stack deployed by ComposeStack; then it prints the nodes and services.
+ * own IP, sshd and dockerd) and the `lab` stack (stacks/Pulumi.lab.yaml) applied to them: a
+ * 3-manager + 2-worker swarm and a two-service compose stack; then it prints the nodes and services.
  *
  * The program runs with every remote command executed for real over SSH (see test/lab/realCommands.ts);
  * until the real engine runs here (docs/engine.md), this is how the lab stack is applied.
@@ -9,6 +9,7 @@
  *   npm run lab         bring the lab up (idempotent: a second run changes nothing)
  *   npm run lab:down    remove the lab hosts and everything on them
  */
+import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { eventually, Lab, labUnavailableReason } from "../test/lab/lab";
 import { mockWithRealCommands, settleOutput } from "../test/lab/realCommands";
@@ -16,24 +17,7 @@ import { mockWithRealCommands, settleOutput } from "../test/lab/realCommands";
 const LAB_ID = 1;
 const HOSTS = 5;
 
-const LAB_COMPOSE = `services:
-  web:
-    image: lab/busybox:latest
-    command: ["httpd", "-f", "-p", "8080", "-h", "/etc"]
-    ports:
-      - { target: 8080, published: 8080, mode: host }
-    deploy:
-      mode: global
-      endpoint_mode: dnsrr
-  cache:
-    image: lab/busybox:latest
-    command: ["sh", "-c", "while true; do echo PONG | nc -l -p 6379; done"]
-    environment:
-      CACHE_PASSWORD: "\${CACHE_PASSWORD}"
-    deploy:
-      replicas: 2
-      endpoint_mode: dnsrr
-`;
+const STACK_FILE = path.join(__dirname, "..", "stacks", "Pulumi.lab.yaml");
 
 function step(text: string): void {
   console.log(`\n==> ${text}`);
@@ -50,20 +34,13 @@ async function up(): Promise<void> {
   const lab = await Lab.up(LAB_ID, HOSTS);
   console.log(`    ${lab.hosts.map((h) => `${h.name}=${h.ip}`).join("  ")}`);
 
-  step("building the swarm: 3 managers + 2 workers (each remote command runs over SSH)");
+  step(
+    `applying the lab stack (${path.relative(process.cwd(), STACK_FILE)}); each remote command runs over SSH`,
+  );
   const run = await mockWithRealCommands(lab);
-  const { SwarmCluster } = await import("../components/cluster/swarmCluster");
-  const { ComposeStack } = await import("../components/workloads/composeStack");
-  const [h1, h2, h3, h4, h5] = lab.swarmHosts();
-  const cluster = new SwarmCluster("lab", {
-    nodes: [
-      { host: h1, role: "manager", labels: { zone: "a" } },
-      { host: h2, role: "manager", labels: { zone: "b" } },
-      { host: h3, role: "manager", labels: { zone: "c" } },
-      { host: h4, role: "worker", labels: { tier: "web" } },
-      { host: h5, role: "worker", labels: { tier: "web" } },
-    ],
-  });
+  const { buildStack, loadStackFile } = await import("../stacks/program");
+  const built = buildStack(loadStackFile(STACK_FILE));
+  const cluster = built.cluster;
   let shown = 0;
   const progress = setInterval(() => {
     for (; shown < run.commands.length; shown++) {
@@ -73,33 +50,42 @@ async function up(): Promise<void> {
   }, 250);
   try {
     await settleOutput(cluster.provider.urn as pulumi.Output<string>, run);
-    step("deploying the compose stack 'demo' (web on every node, cache x2)");
-    const stack = new ComposeStack("demo", {
-      cluster,
-      composeContent: LAB_COMPOSE,
-      environment: { CACHE_PASSWORD: "lab-only-password" },
-    });
-    await settleOutput(stack.urn as pulumi.Output<string>, run);
+    step("deploying the compose stacks");
+    for (const stack of Object.values(built.workloads.stacks)) {
+      await settleOutput(stack.urn as pulumi.Output<string>, run);
+    }
     await new Promise((r) => setTimeout(r, 500));
   } finally {
     clearInterval(progress);
     for (; shown < run.commands.length; shown++) console.log(`    ${run.commands[shown].name}`);
   }
   const manager = lab.hosts[0].name;
+  const stackNames = built.outputs.composeStacks;
   step("waiting for the services to converge");
   const converged = await eventually(120, async () => {
-    const replicas = await lab.sh(manager, "docker stack services demo --format '{{.Replicas}}'");
-    return replicas
-      .trim()
-      .split("\n")
-      .every((r) => /^(\d+)\/\1\b/.test(r));
+    for (const stack of stackNames) {
+      const replicas = await lab.sh(manager, `docker stack services ${stack} --format '{{.Replicas}}'`);
+      if (
+        !replicas
+          .trim()
+          .split("\n")
+          .every((r) => /^(\d+)\/\1\b/.test(r))
+      )
+        return false;
+    }
+    return true;
   });
-  if (!converged)
-    throw new Error("the demo stack did not converge in 120 s; see: docker stack ps demo --no-trunc");
-  step("nodes (docker node ls on lab1-1)");
+  if (!converged) {
+    throw new Error(
+      `the stacks did not converge in 120 s; see: docker stack ps --no-trunc ${stackNames.join(" ")}`,
+    );
+  }
+  step(`nodes (docker node ls on ${manager})`);
   console.log(await lab.sh(manager, "docker node ls"));
-  step("services (docker stack services demo)");
-  console.log(await lab.sh(manager, "docker stack services demo"));
+  for (const stack of stackNames) {
+    step(`services (docker stack services ${stack})`);
+    console.log(await lab.sh(manager, `docker stack services ${stack}`));
+  }
   console.log(
     `lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Try: curl http://${lab.hosts[3].ip}:8080/hostname`,
   );

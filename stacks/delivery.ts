@@ -1,0 +1,208 @@
+/**
+ * The delivery-platform layer of the stack: one VM per tool in the swarm's cloud (AWS, or Alibaba
+ * Cloud for alicloud/hybrid stacks), the tool deployed on it, Harbor's CA trusted by every swarm
+ * node and Jenkins' deploy key authorized on the manager.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AlicloudHosts } from "../components/hosts/alicloud/alicloudHosts";
+import { AwsHosts } from "../components/hosts/aws/awsHosts";
+import { SwarmHost } from "../components/hosts/types";
+import { HostSize } from "../components/cicd/validate";
+import { CicdPort } from "../components/cicd/common";
+import { GitLabHost, gitlabPorts } from "../components/cicd/gitlabHost";
+import { HarborHost, harborPorts } from "../components/cicd/harborHost";
+import { JenkinsHost, jenkinsPorts } from "../components/cicd/jenkinsHost";
+import { RegistryTrust } from "../components/cicd/registryTrust";
+import { SonarQubeHost, sonarqubePorts } from "../components/cicd/sonarqubeHost";
+import { SwarmCluster } from "../components/cluster/swarmCluster";
+import { CICD_TOOLS, CicdConfig, CicdTool, CONFIG_KEYS, StackConfig } from "./config";
+import { awsInstanceSize } from "./instanceSizes";
+
+/** Per-tool VM defaults: enough for the tool's preflight floor with room to work. */
+export const TOOL_VM_DEFAULTS: Record<
+  CicdTool,
+  { awsType: string; cpuCores: number; memoryGb: number; diskGb: number }
+> = {
+  gitlab: { awsType: "t3.large", cpuCores: 2, memoryGb: 8, diskGb: 50 },
+  jenkins: { awsType: "t3.medium", cpuCores: 2, memoryGb: 4, diskGb: 30 },
+  sonarqube: { awsType: "t3.large", cpuCores: 2, memoryGb: 8, diskGb: 30 },
+  harbor: { awsType: "t3.large", cpuCores: 2, memoryGb: 8, diskGb: 100 },
+};
+
+/** Secrets the tools may take instead of generating their own. */
+export interface DeliverySecrets {
+  gitlabRootPassword?: pulumi.Input<string>;
+  harborAdminPassword?: pulumi.Input<string>;
+  sonarqubeAdminPassword?: pulumi.Input<string>;
+}
+
+/** What the delivery layer built. */
+export interface DeliveryLayer {
+  vms: Partial<Record<CicdTool, AwsHosts | AlicloudHosts>>;
+  gitlab?: GitLabHost;
+  jenkins?: JenkinsHost;
+  sonarqube?: SonarQubeHost;
+  harbor?: HarborHost;
+  harborTrust?: RegistryTrust;
+}
+
+function portsOf(tool: CicdTool, cicd: CicdConfig): CicdPort[] {
+  switch (tool) {
+    case "gitlab":
+      return gitlabPorts({ httpPort: cicd.gitlab?.httpPort, sshPort: cicd.gitlab?.sshPort });
+    case "jenkins":
+      return jenkinsPorts({ httpPort: cicd.jenkins?.httpPort, agentPort: cicd.jenkins?.agentPort });
+    case "sonarqube":
+      return sonarqubePorts({ httpPort: cicd.sonarqube?.httpPort });
+    case "harbor":
+      return harborPorts({ httpsPort: cicd.harbor?.httpsPort });
+  }
+}
+
+const given = <T>(value: T | undefined | "") => (value === undefined || value === "" ? undefined : value);
+
+/** Builds the delivery platform; returns an empty layer when no tool is configured. */
+export function buildDelivery(
+  cfg: StackConfig,
+  cluster: SwarmCluster,
+  nodes: SwarmHost[],
+  secrets: DeliverySecrets,
+  swarmAlicloud?: AlicloudHosts,
+): DeliveryLayer {
+  const cicd = cfg[CONFIG_KEYS.cicd];
+  const hosts = cfg[CONFIG_KEYS.hosts];
+  const tools = CICD_TOOLS.filter((t) => cicd[t] !== undefined);
+  const layer: DeliveryLayer = { vms: {} };
+  if (tools.length === 0 || hosts.kind === "lab" || hosts.kind === "existing") return layer;
+  const clientCidrs = cicd.clientCidrs ?? [];
+
+  const vmOf = (tool: CicdTool): { host: SwarmHost; hostSize: HostSize; publicAddress: boolean } => {
+    const options = cicd[tool] ?? {};
+    const defaults = TOOL_VM_DEFAULTS[tool];
+    const servicePorts = portsOf(tool, cicd).map((p) => ({
+      port: p.port,
+      protocol: p.protocol,
+      cidrs: clientCidrs,
+      description: p.description,
+    }));
+    const diskGb = options.diskGb ?? defaults.diskGb;
+    if (hosts.kind === "aws") {
+      const instanceType = options.instanceType ?? defaults.awsType;
+      const vm = new AwsHosts(tool, {
+        count: 1,
+        region: hosts.region,
+        adminCidrs: hosts.adminCidrs,
+        ...(hosts.allowSshFromAnywhere !== undefined
+          ? { allowSshFromAnywhere: hosts.allowSshFromAnywhere }
+          : {}),
+        ...(hosts.tags !== undefined ? { tags: hosts.tags } : {}),
+        instanceType,
+        rootVolumeSize: diskGb,
+        servicePorts,
+      });
+      layer.vms[tool] = vm;
+      const size = awsInstanceSize(instanceType);
+      return { host: vm.hosts[0], hostSize: { ...(size ?? {}), diskGiB: diskGb }, publicAddress: false };
+    }
+    const group = hosts.kind === "hybrid" ? hosts.alicloud : hosts;
+    const vm = new AlicloudHosts(tool, {
+      count: 1,
+      region: group.region,
+      adminCidrs: group.adminCidrs,
+      ...(group.allowSshFromAnywhere !== undefined
+        ? { allowSshFromAnywhere: group.allowSshFromAnywhere }
+        : {}),
+      ...(group.tags !== undefined ? { tags: group.tags } : {}),
+      ...(options.instanceType !== undefined
+        ? { instanceType: options.instanceType }
+        : {
+            cpuCores: options.cpuCores ?? defaults.cpuCores,
+            memoryGb: options.memoryGb ?? defaults.memoryGb,
+          }),
+      systemDiskSize: diskGb,
+      servicePorts,
+      // In the swarm's VPC (first vSwitch), so nodes reach the tools on private addresses.
+      ...(swarmAlicloud
+        ? { vpcId: swarmAlicloud.vpcId, vswitchIds: [swarmAlicloud.vswitchIds.apply((ids) => ids[0])] }
+        : {}),
+    });
+    layer.vms[tool] = vm;
+    const size =
+      options.instanceType === undefined
+        ? { cpus: options.cpuCores ?? defaults.cpuCores, memoryGiB: options.memoryGb ?? defaults.memoryGb }
+        : {};
+    // Across clouds the existing servers reach the tools on public addresses only (the managers'
+    // public IPs must then be in clientCidrs too).
+    return {
+      host: vm.hosts[0],
+      hostSize: { ...size, diskGiB: diskGb },
+      publicAddress: hosts.kind === "hybrid",
+    };
+  };
+
+  if (cicd.gitlab) {
+    const vm = vmOf("gitlab");
+    layer.gitlab = new GitLabHost("gitlab", {
+      host: vm.host,
+      hostSize: vm.hostSize,
+      ...(cicd.gitlab.httpPort !== undefined ? { httpPort: cicd.gitlab.httpPort } : {}),
+      ...(cicd.gitlab.sshPort !== undefined ? { sshPort: cicd.gitlab.sshPort } : {}),
+      ...(cicd.gitlab.version !== undefined ? { version: cicd.gitlab.version } : {}),
+      ...(given(secrets.gitlabRootPassword) !== undefined
+        ? { rootPassword: secrets.gitlabRootPassword }
+        : {}),
+    });
+  }
+  if (cicd.jenkins) {
+    const vm = vmOf("jenkins");
+    layer.jenkins = new JenkinsHost("jenkins", {
+      host: vm.host,
+      hostSize: vm.hostSize,
+      ...(cicd.jenkins.httpPort !== undefined ? { httpPort: cicd.jenkins.httpPort } : {}),
+      ...(cicd.jenkins.agentPort !== undefined ? { agentPort: cicd.jenkins.agentPort } : {}),
+      ...(cicd.jenkins.version !== undefined ? { version: cicd.jenkins.version } : {}),
+      ...(cicd.jenkins.deployToSwarm !== false ? { authorizeOn: [cluster.managerHost] } : {}),
+    });
+  }
+  if (cicd.sonarqube) {
+    const vm = vmOf("sonarqube");
+    layer.sonarqube = new SonarQubeHost("sonarqube", {
+      host: vm.host,
+      hostSize: vm.hostSize,
+      ...(cicd.sonarqube.httpPort !== undefined ? { httpPort: cicd.sonarqube.httpPort } : {}),
+      ...(cicd.sonarqube.version !== undefined ? { version: cicd.sonarqube.version } : {}),
+      ...(given(secrets.sonarqubeAdminPassword) !== undefined
+        ? { adminPassword: secrets.sonarqubeAdminPassword }
+        : {}),
+    });
+  }
+  if (cicd.harbor) {
+    const vm = vmOf("harbor");
+    const harbor = new HarborHost("harbor", {
+      host: vm.host,
+      hostSize: vm.hostSize,
+      // Swarm nodes pull over the address they can reach: the private one inside one cloud
+      // network (its firewall admits clientCidrs, e.g. the VPC), the public one across clouds.
+      address: vm.publicAddress ? vm.host.connection.host : vm.host.advertiseAddr,
+      ...(cicd.harbor.httpsPort !== undefined ? { httpsPort: cicd.harbor.httpsPort } : {}),
+      ...(cicd.harbor.version !== undefined ? { version: cicd.harbor.version } : {}),
+      ...(cicd.harbor.withTrivy !== undefined ? { withTrivy: cicd.harbor.withTrivy } : {}),
+      ...(given(secrets.harborAdminPassword) !== undefined
+        ? { adminPassword: secrets.harborAdminPassword }
+        : {}),
+    });
+    layer.harbor = harbor;
+    if (cicd.harbor.trustOnNodes !== false) {
+      layer.harborTrust = new RegistryTrust(
+        "harbor-trust",
+        {
+          hosts: nodes,
+          registry: harbor.registry,
+          caCertificate: harbor.caCertificate.apply((pem) => pem ?? ""),
+        },
+        { dependsOn: [cluster] },
+      );
+    }
+  }
+  return layer;
+}

@@ -1,0 +1,84 @@
+import { countsByType, fakeSecret, installStackMocks, settleAll, stackFile } from "./stacks-helpers";
+import { isSecretInput, MockRun, unwrapSecrets, valueOf } from "../helpers/mocks";
+
+/**
+ * The lab stack file: parsed and validated as `npm run lab` reads it, then built under mocks (the
+ * real lab run is the lab layer's job). The key is a fake made here, not the lab's key file.
+ */
+describe("stack lab (stacks/Pulumi.lab.yaml)", () => {
+  const labKey = fakeSecret("lab-key");
+  let run: MockRun;
+  let program: typeof import("../../stacks/program");
+  let built: import("../../stacks/program").BuiltStack;
+
+  beforeAll(async () => {
+    run = await installStackMocks("lab");
+    program = await import("../../stacks/program");
+    built = program.buildStack(program.loadStackFile(stackFile("lab")), { sshPrivateKey: labKey });
+    await settleAll(built.outputs.nodeIds, built.cluster.provider.urn, built.workloads.stacks.demo.urn);
+  }, 120_000);
+
+  it("parses to 5 lab hosts at 10.213.1.11-15, root, the lab key file, 3 managers + 2 workers", () => {
+    const config = program.loadStackFile(stackFile("lab"));
+    expect(config["pulumi-swarm:hosts"]).toEqual({
+      kind: "lab",
+      privateKeyPath: "/tmp/pulumi-swarm-lab/lab1/id_ed25519",
+      user: "root",
+      servers: [1, 2, 3, 4, 5].map((n) => ({ name: `lab1-${n}`, address: `10.213.1.${10 + n}` })),
+    });
+    expect(config["pulumi-swarm:cluster"]).toMatchObject({ name: "lab", managers: 3, workers: 2 });
+    expect(config["pulumi-swarm:cicd"]).toEqual({});
+    expect(config["pulumi-swarm:workloads"].networks).toEqual([]);
+    expect(config["pulumi-swarm:workloads"].stacks.map((s) => s.name)).toEqual(["demo"]);
+  });
+
+  it("builds everything over SSH: no cloud, no Docker API resources besides the provider", () => {
+    expect(countsByType(run)).toEqual({
+      "command:remote:Command": 22,
+      "pulumi:providers:docker": 1,
+      "swarm:index:SwarmCluster": 1,
+      "swarm:workloads:ComposeStack": 1,
+    });
+    expect(built.outputs.managers).toEqual(["lab1-1", "lab1-2", "lab1-3"]);
+    expect(built.outputs.workers).toEqual(["lab1-4", "lab1-5"]);
+  });
+
+  it("dials only lab addresses, as root, with the key kept secret", async () => {
+    for (const c of run.ofType("command:remote:Command")) {
+      expect(isSecretInput(c.inputs.connection)).toBe(true);
+      const connection = unwrapSecrets(c.inputs.connection) as {
+        host: string;
+        user: string;
+        privateKey: string;
+      };
+      expect(connection.host).toMatch(/^10\.213\.1\.1[1-5]$/);
+      expect(connection).toMatchObject({ user: "root", privateKey: labKey });
+    }
+    expect(await valueOf(built.outputs.managerAddress)).toBe("10.213.1.11:2377");
+    expect(await valueOf(built.outputs.nodeIds)).toEqual(
+      Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`lab1-${n}`, `id-lab1-${n}`])),
+    );
+    expect(run.named("lab-docker").inputs.host).toBe("ssh://root@10.213.1.11:22");
+  });
+
+  it("labels the workers and deploys the compose stack on the first manager", () => {
+    for (const n of [4, 5]) {
+      expect(String(unwrapSecrets(run.named(`lab-lab1-${n}-node`).inputs.create))).toContain("tier=web");
+    }
+    const deploy = run.named("demo-stack");
+    expect(unwrapSecrets(deploy.inputs.connection)).toMatchObject({ host: "10.213.1.11" });
+    // stdin: the env file, then the compose file, each base64-encoded on its own line.
+    const [env, compose] = String(unwrapSecrets(deploy.inputs.stdin))
+      .trim()
+      .split("\n")
+      .map((line) => Buffer.from(line, "base64").toString("utf8"));
+    expect(env).toBe("export GREETING='PONG'\n");
+    const stdin = compose;
+    expect(stdin).toContain("image: lab/busybox:latest");
+    expect(stdin).toContain("- { target: 8080, published: 8080, mode: host }");
+    expect(stdin).toContain("endpoint_mode: dnsrr");
+    expect(stdin).toContain("driver: overlay");
+    expect(stdin).toContain("echo ${GREETING} | nc -l -p 6379");
+    expect(String(deploy.inputs.create)).toContain("demo");
+  });
+});
