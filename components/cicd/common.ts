@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as remote from "@pulumi/command/remote";
 import { SwarmHost } from "../hosts/types";
+import { DataDir, HealthCheck, renderDeployScript, renderRemoveScript } from "./deploy";
 import { CicdTool, HostRequirements, renderPreflightScript } from "./preflight";
 import { asRoot } from "./shell";
 import {
@@ -12,9 +13,11 @@ import {
   requireAddress,
   requireDataDir,
   requireHost,
+  requireImageTag,
   requireSeconds,
   resolveRequirements,
 } from "./validate";
+import { IMAGES, PINNED_VERSIONS, imageRef } from "./versions";
 
 /** Arguments every delivery-platform host takes. */
 export interface CicdHostCommonArgs {
@@ -73,6 +76,17 @@ export function planCommon(
     healthTimeoutSeconds,
     requirements: resolveRequirements(tool, args.requirements, args.hostSize),
   };
+}
+
+/** The image of `tool`: the given tag (checked) or the pinned one, as "repository:tag". */
+export function plannedImage(
+  argument: string,
+  version: string | undefined,
+  tool: keyof typeof IMAGES,
+): string {
+  const tag = version ?? PINNED_VERSIONS[tool];
+  requireImageTag(argument, tag);
+  return imageRef(IMAGES[tool], tag);
 }
 
 /** Resolves an address Output, refusing a malformed or loopback one (it goes into URLs, YAML and certificates). */
@@ -197,4 +211,68 @@ export function whenDone(
   value: pulumi.Input<string>,
 ): pulumi.Output<string> {
   return pulumi.all([resource.id, value]).apply(([, resolved]) => resolved);
+}
+
+/** The tool's web URL, "http://<address>:<port>", resolving once `deploy` exists. */
+export function webUrl(
+  deploy: pulumi.CustomResource,
+  address: pulumi.Input<string>,
+  port: number,
+): pulumi.Output<string> {
+  return whenDone(
+    deploy,
+    checkedAddress(address).apply((a) => `http://${a}:${port}`),
+  );
+}
+
+/** What {@link composeDeployCommand} deploys: one compose project, its files sent on standard input. */
+export interface ComposeDeploy {
+  /** Tool name, shown in every message. */
+  tool: CicdTool;
+  /** Compose project name. */
+  project: string;
+  /** Names of the files in `stdin`; must include "compose.yaml". */
+  files: string[];
+  /** The bundle of `files` (see renderBundle); made secret. */
+  stdin: pulumi.Input<string>;
+  /** Persistent data directories. */
+  dataDirs: DataDir[];
+  /** Tool-specific shell run after the files arrive and before `up`. Default: none. */
+  preUp?: string;
+  /** Health endpoint to wait for; the timeout is the plan's `healthTimeoutSeconds`. */
+  health: Omit<HealthCheck, "timeoutSeconds">;
+}
+
+/**
+ * The tool's compose deployment from `<dataDir>/deploy`, after the preflight: deployed (and
+ * waited for) on create and update, brought down on delete with its data directories kept.
+ */
+export function composeDeployCommand(
+  parent: pulumi.Resource,
+  name: string,
+  plan: CommonPlan,
+  deploy: ComposeDeploy,
+  preflight: remote.Command,
+): remote.Command {
+  const configDir = `${plan.dataDir}/deploy`;
+  const target = { hostName: plan.host.name, tool: deploy.tool, project: deploy.project, configDir };
+  return hostCommand(
+    parent,
+    `${name}-deploy`,
+    plan.host,
+    {
+      create: asRoot(
+        renderDeployScript({
+          ...target,
+          files: deploy.files,
+          dataDirs: deploy.dataDirs,
+          preUp: deploy.preUp,
+          health: { ...deploy.health, timeoutSeconds: plan.healthTimeoutSeconds },
+        }),
+      ),
+      delete: asRoot(renderRemoveScript(target)),
+      stdin: deploy.stdin,
+    },
+    [preflight],
+  );
 }

@@ -6,16 +6,15 @@ import {
   CommonPlan,
   adminPassword,
   checkedAddress,
-  hostCommand,
+  composeDeployCommand,
   planCommon,
+  plannedImage,
   preflightCommand,
   whenDone,
 } from "./common";
-import { renderDeployScript, renderRemoveScript } from "./deploy";
 import { gitlabExternalUrl, renderGitLabCompose } from "./gitlabCompose";
-import { asRoot, renderBundle, renderEnvFile } from "./shell";
-import { PasswordRule, requireUsablePassword, requireDistinctPorts, requireImageTag } from "./validate";
-import { IMAGES, PINNED_VERSIONS, imageRef } from "./versions";
+import { renderBundle, renderEnvFile } from "./shell";
+import { PasswordRule, requireUsablePassword, requireDistinctPorts } from "./validate";
 
 const TYPE = "swarm:cicd:GitLabHost";
 
@@ -61,9 +60,8 @@ export function planGitLab(args: GitLabHostArgs): GitLabPlan {
     ["httpPort", httpPort],
     ["sshPort", sshPort],
   ]);
-  const version = args.version ?? PINNED_VERSIONS.gitlab;
-  requireImageTag("version", version);
-  return { ...common, httpPort, sshPort, image: imageRef(IMAGES.gitlab, version) };
+  const image = plannedImage("version", args.version, "gitlab");
+  return { ...common, httpPort, sshPort, image };
 }
 
 /**
@@ -106,38 +104,21 @@ export class GitLabHost extends pulumi.ComponentResource {
         { name: "gitlab.env", content: renderEnvFile({ GITLAB_ROOT_PASSWORD: resolvedPassword }) },
       ]),
     );
-    const deploy = hostCommand(
+    const deploy = composeDeployCommand(
       this,
-      `${name}-deploy`,
-      plan.host,
+      name,
+      plan,
       {
-        create: asRoot(
-          renderDeployScript({
-            hostName: plan.host.name,
-            tool: "GitLab",
-            project: "gitlab",
-            configDir: `${plan.dataDir}/deploy`,
-            files: ["compose.yaml", "gitlab.env"],
-            dataDirs: ["config", "logs", "data"].map((dir) => ({ path: `${plan.dataDir}/${dir}` })),
-            health: {
-              // /-/readiness only answers the monitoring allow-list inside the container; the
-              // sign-in page renders only once Rails, Workhorse and the database are up.
-              url: `http://127.0.0.1:${plan.httpPort}/users/sign_in`,
-              timeoutSeconds: plan.healthTimeoutSeconds,
-            },
-          }),
-        ),
-        delete: asRoot(
-          renderRemoveScript({
-            hostName: plan.host.name,
-            tool: "GitLab",
-            project: "gitlab",
-            configDir: `${plan.dataDir}/deploy`,
-          }),
-        ),
+        tool: "GitLab",
+        project: "gitlab",
+        files: ["compose.yaml", "gitlab.env"],
         stdin,
+        dataDirs: ["config", "logs", "data"].map((dir) => ({ path: `${plan.dataDir}/${dir}` })),
+        // /-/readiness only answers the monitoring allow-list inside the container; the
+        // sign-in page renders only once Rails, Workhorse and the database are up.
+        health: { url: `http://127.0.0.1:${plan.httpPort}/users/sign_in` },
       },
-      [preflight],
+      preflight,
     );
 
     this.url = whenDone(

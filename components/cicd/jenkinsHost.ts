@@ -6,13 +6,13 @@ import {
   CicdHostCommonArgs,
   CicdPort,
   CommonPlan,
-  checkedAddress,
+  composeDeployCommand,
   hostCommand,
   planCommon,
+  plannedImage,
   preflightCommand,
-  whenDone,
+  webUrl,
 } from "./common";
-import { renderDeployScript, renderRemoveScript } from "./deploy";
 import {
   JENKINS_UID,
   deployKeyMarker,
@@ -23,8 +23,7 @@ import {
   renderRevokeKeyScript,
 } from "./jenkinsCompose";
 import { asRoot, asUser, renderBundle } from "./shell";
-import { requireDistinctPorts, requireImageTag } from "./validate";
-import { IMAGES, PINNED_VERSIONS, imageRef } from "./versions";
+import { requireDistinctPorts } from "./validate";
 
 const TYPE = "swarm:cicd:JenkinsHost";
 
@@ -70,8 +69,7 @@ export function planJenkins(args: JenkinsHostArgs): JenkinsPlan {
     ["httpPort", httpPort],
     ["agentPort", agentPort],
   ]);
-  const version = args.version ?? PINNED_VERSIONS.jenkins;
-  requireImageTag("version", version);
+  const image = plannedImage("version", args.version, "jenkins");
   const authorizeOn = args.authorizeOn ?? [];
   if (!Array.isArray(authorizeOn))
     fail("authorizeOn", authorizeOn, "Pass a list of SwarmHosts (swarm managers).");
@@ -81,7 +79,7 @@ export function planJenkins(args: JenkinsHostArgs): JenkinsPlan {
     if (seen.has(host.name)) fail(`authorizeOn[${index}].name`, host.name, "List each manager once.");
     seen.add(host.name);
   });
-  return { ...common, httpPort, agentPort, image: imageRef(IMAGES.jenkins, version), authorizeOn };
+  return { ...common, httpPort, agentPort, image, authorizeOn };
 }
 
 /**
@@ -130,33 +128,20 @@ export class JenkinsHost extends pulumi.ComponentResource {
         { name: "id_ed25519.pub", content: `${resolvedPublic} ${deployKeyMarker(name)}\n` },
       ]),
     );
-    const configDir = `${plan.dataDir}/deploy`;
-    const deploy = hostCommand(
+    const deploy = composeDeployCommand(
       this,
-      `${name}-deploy`,
-      plan.host,
+      name,
+      plan,
       {
-        create: asRoot(
-          renderDeployScript({
-            hostName: plan.host.name,
-            tool: "Jenkins",
-            project: "jenkins",
-            configDir,
-            files: ["compose.yaml", "id_ed25519", "id_ed25519.pub"],
-            dataDirs: [{ path: `${plan.dataDir}/home`, owner: JENKINS_UID }],
-            preUp: jenkinsPreUp(plan.dataDir),
-            health: {
-              url: `http://127.0.0.1:${plan.httpPort}/login`,
-              timeoutSeconds: plan.healthTimeoutSeconds,
-            },
-          }),
-        ),
-        delete: asRoot(
-          renderRemoveScript({ hostName: plan.host.name, tool: "Jenkins", project: "jenkins", configDir }),
-        ),
+        tool: "Jenkins",
+        project: "jenkins",
+        files: ["compose.yaml", "id_ed25519", "id_ed25519.pub"],
         stdin,
+        dataDirs: [{ path: `${plan.dataDir}/home`, owner: JENKINS_UID }],
+        preUp: jenkinsPreUp(plan.dataDir),
+        health: { url: `http://127.0.0.1:${plan.httpPort}/login` },
       },
-      [preflight],
+      preflight,
     );
     const passwordRead = hostCommand(
       this,
@@ -183,10 +168,7 @@ export class JenkinsHost extends pulumi.ComponentResource {
       );
     }
 
-    this.url = whenDone(
-      deploy,
-      checkedAddress(plan.address).apply((a) => `http://${a}:${plan.httpPort}`),
-    );
+    this.url = webUrl(deploy, plan.address, plan.httpPort);
     this.adminUsername = pulumi.output("admin");
     this.adminPassword = pulumi.secret(passwordRead.stdout.apply((out) => (out ?? "").trim()));
     this.deployPublicKey = publicKey;

@@ -5,14 +5,15 @@ import {
   CicdPort,
   CommonPlan,
   adminPassword,
-  checkedAddress,
+  composeDeployCommand,
   generatedSecret,
   hostCommand,
   planCommon,
+  plannedImage,
   preflightCommand,
+  webUrl,
   whenDone,
 } from "./common";
-import { renderDeployScript, renderRemoveScript } from "./deploy";
 import {
   SONARQUBE_UID,
   renderSonarQubeCompose,
@@ -21,8 +22,7 @@ import {
   renderSonarQubeValidateCurlConfig,
 } from "./sonarqubeCompose";
 import { asRoot, renderBundle, renderEnvFile } from "./shell";
-import { PasswordRule, requireUsablePassword, requireDistinctPorts, requireImageTag } from "./validate";
-import { IMAGES, PINNED_VERSIONS, imageRef } from "./versions";
+import { PasswordRule, requireUsablePassword, requireDistinctPorts } from "./validate";
 
 const TYPE = "swarm:cicd:SonarQubeHost";
 
@@ -63,16 +63,9 @@ export function planSonarQube(args: SonarQubeHostArgs): SonarQubePlan {
   requireUsablePassword("adminPassword", args.adminPassword, SONARQUBE_PASSWORD_RULE);
   const httpPort = args.httpPort ?? 9000;
   requireDistinctPorts([["httpPort", httpPort]]);
-  const version = args.version ?? PINNED_VERSIONS.sonarqube;
-  requireImageTag("version", version);
-  const postgresVersion = args.postgresVersion ?? PINNED_VERSIONS.postgres;
-  requireImageTag("postgresVersion", postgresVersion);
-  return {
-    ...common,
-    httpPort,
-    image: imageRef(IMAGES.sonarqube, version),
-    postgresImage: imageRef(IMAGES.postgres, postgresVersion),
-  };
+  const image = plannedImage("version", args.version, "sonarqube");
+  const postgresImage = plannedImage("postgresVersion", args.postgresVersion, "postgres");
+  return { ...common, httpPort, image, postgresImage };
 }
 
 /**
@@ -97,7 +90,6 @@ export class SonarQubeHost extends pulumi.ComponentResource {
     const password = adminPassword(this, name, "adminPassword", args.adminPassword, SONARQUBE_PASSWORD_RULE);
     const dbPassword = generatedSecret(this, `${name}-db-password`);
     const preflight = preflightCommand(this, name, "SonarQube", plan);
-    const configDir = `${plan.dataDir}/deploy`;
     const stdin = dbPassword.apply((db) =>
       renderBundle([
         {
@@ -113,43 +105,25 @@ export class SonarQubeHost extends pulumi.ComponentResource {
         { name: "postgres.env", content: renderEnvFile({ POSTGRES_PASSWORD: db }) },
       ]),
     );
-    const deploy = hostCommand(
+    const deploy = composeDeployCommand(
       this,
-      `${name}-deploy`,
-      plan.host,
+      name,
+      plan,
       {
-        create: asRoot(
-          renderDeployScript({
-            hostName: plan.host.name,
-            tool: "SonarQube",
-            project: "sonarqube",
-            configDir,
-            files: ["compose.yaml", "sonarqube.env", "postgres.env"],
-            dataDirs: [
-              ...["data", "extensions", "logs"].map((dir) => ({
-                path: `${plan.dataDir}/${dir}`,
-                owner: SONARQUBE_UID,
-              })),
-              { path: `${plan.dataDir}/postgresql` },
-            ],
-            health: {
-              url: `http://127.0.0.1:${plan.httpPort}/api/system/status`,
-              expect: '"status": ?"UP"',
-              timeoutSeconds: plan.healthTimeoutSeconds,
-            },
-          }),
-        ),
-        delete: asRoot(
-          renderRemoveScript({
-            hostName: plan.host.name,
-            tool: "SonarQube",
-            project: "sonarqube",
-            configDir,
-          }),
-        ),
+        tool: "SonarQube",
+        project: "sonarqube",
+        files: ["compose.yaml", "sonarqube.env", "postgres.env"],
         stdin,
+        dataDirs: [
+          ...["data", "extensions", "logs"].map((dir) => ({
+            path: `${plan.dataDir}/${dir}`,
+            owner: SONARQUBE_UID,
+          })),
+          { path: `${plan.dataDir}/postgresql` },
+        ],
+        health: { url: `http://127.0.0.1:${plan.httpPort}/api/system/status`, expect: '"status": ?"UP"' },
       },
-      [preflight],
+      preflight,
     );
     const setPassword = hostCommand(
       this,
@@ -167,10 +141,7 @@ export class SonarQubeHost extends pulumi.ComponentResource {
       [deploy],
     );
 
-    this.url = whenDone(
-      deploy,
-      checkedAddress(plan.address).apply((a) => `http://${a}:${plan.httpPort}`),
-    );
+    this.url = webUrl(deploy, plan.address, plan.httpPort);
     this.adminUsername = pulumi.output("admin");
     this.adminPassword = pulumi.secret(whenDone(setPassword, password));
     this.ports = sonarqubePorts(plan);

@@ -99,6 +99,7 @@ const SIZE_LABELS: Record<keyof HostSize, string> = {
   memoryGiB: "GiB of memory",
   diskGiB: "GiB of free disk",
 };
+const SIZE_KEYS = Object.keys(SIZE_LABELS) as (keyof HostSize)[];
 
 /**
  * The tool's requirements with the user's raises applied; refuses a value below the tool's floor
@@ -110,33 +111,39 @@ export function resolveRequirements(
   hostSize: HostSize | undefined,
 ): HostRequirements {
   const floor = TOOL_MINIMUMS[tool];
+  requireAtLeast(
+    tool,
+    "requirements",
+    override,
+    floor,
+    "requirements can raise the minimums, not lower them.",
+  );
   const result: HostRequirements = { ...floor };
-  for (const key of Object.keys(SIZE_LABELS) as (keyof HostSize)[]) {
-    const raised = override?.[key];
-    if (raised === undefined) continue;
-    requirePositive(`requirements.${key}`, raised, key === "cpus");
-    if (raised < floor[key]) {
-      fail(
-        `requirements.${key}`,
-        raised,
-        `${tool} needs at least ${floor[key]} ${SIZE_LABELS[key]}; requirements can raise the minimums, not lower them.`,
-      );
-    }
-    result[key] = raised;
-  }
-  for (const key of Object.keys(SIZE_LABELS) as (keyof HostSize)[]) {
-    const declared = hostSize?.[key];
-    if (declared === undefined) continue;
-    requirePositive(`hostSize.${key}`, declared, key === "cpus");
-    if (declared < result[key]) {
-      fail(
-        `hostSize.${key}`,
-        declared,
-        `${tool} needs at least ${result[key]} ${SIZE_LABELS[key]}; choose a larger host (instance type or disk).`,
-      );
-    }
-  }
+  for (const key of SIZE_KEYS) result[key] = override?.[key] ?? floor[key];
+  requireAtLeast(tool, "hostSize", hostSize, result, "choose a larger host (instance type or disk).");
   return result;
+}
+
+/** Throws unless each size given in `sizes` is positive (CPUs whole) and at least its minimum. */
+function requireAtLeast(
+  tool: CicdTool,
+  argument: string,
+  sizes: HostSize | undefined,
+  minimums: HostRequirements,
+  fix: string,
+): void {
+  for (const key of SIZE_KEYS) {
+    const value = sizes?.[key];
+    if (value === undefined) continue;
+    requirePositive(`${argument}.${key}`, value, key === "cpus");
+    if (value < minimums[key]) {
+      fail(
+        `${argument}.${key}`,
+        value,
+        `${tool} needs at least ${minimums[key]} ${SIZE_LABELS[key]}; ${fix}`,
+      );
+    }
+  }
 }
 
 function requirePositive(argument: string, value: number, integer: boolean): void {

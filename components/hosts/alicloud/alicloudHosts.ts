@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as alicloud from "@pulumi/alicloud";
-import { CloudHostsCommonArgs, hostConnection, hostKeys, planCommon } from "../cloudArgs";
+import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
+import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
 import { renderDockerUserData } from "../cloudinit";
-import { expandRules, FirewallRule } from "../firewall";
+import { FirewallRule } from "../firewall";
 import { SwarmHost } from "../types";
-import { chooseZones, vswitchZones } from "../zones";
-import { fail, isKnown, validateComponentArgs } from "../../validation";
+import { chooseZones, roundRobin, vswitchZones } from "../zones";
+import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
+import { fail, validateComponentArgs } from "../../validation";
 import { alicloudDockerApiDropArgs, alicloudIngressRuleArgs } from "./firewall";
 import { requireAlicloudRegion, requireAlicloudZone, requireVpcCidr, vswitchCidr } from "./validation";
 
@@ -43,6 +45,15 @@ export interface AlicloudHostsArgs extends CloudHostsCommonArgs {
 
 const TYPE = "swarm:alicloud:AlicloudHosts";
 const DISKS = ["cloud_essd", "cloud_ssd", "cloud_efficiency", "cloud_auto", "cloud_essd_entry"];
+const VSWITCHES: PlaceNaming = {
+  argument: "vswitchIds",
+  noun: "vSwitch",
+  plural: "vSwitches",
+  counted: "vSwitch(es)",
+  omitted: "create a VPC",
+  idPattern: /^vsw-[0-9a-z]+$/,
+  idExample: "vsw-bp1abc2def3ghi4jkl5mn",
+};
 
 /**
  * N ECS instances for a Docker Swarm: a VPC and one vSwitch per zone (or given ones), an image and
@@ -200,10 +211,7 @@ export class AlicloudHosts extends pulumi.ComponentResource {
     );
 
     this.firewallRules = plan.rules;
-    const concrete = expandRules(
-      plan.rules,
-      plan.hostNames.map((hostName, i) => ({ name: hostName, publicIp: this.instances[i].publicIp })),
-    );
+    const concrete = memberRules(plan, this.instances);
     const ruleResources: pulumi.Resource[] = concrete.map(
       (c) =>
         new alicloud.ecs.SecurityGroupRule(
@@ -222,22 +230,12 @@ export class AlicloudHosts extends pulumi.ComponentResource {
       );
     }
 
-    this.hosts = plan.hostNames.map((hostName, i) => {
-      const instance = this.instances[i];
-      const sshAddress = args.bastion !== undefined ? instance.privateIp : instance.publicIp;
-      return {
-        name: hostName,
-        connection: hostConnection(args, sshAddress, plan.user, keys.privateKey),
-        advertiseAddr: plan.mode.advertise === "public" ? instance.publicIp : instance.privateIp,
-        dependsOn: [instance, sg, ...ruleResources],
-      };
-    });
+    this.hosts = groupHosts(args, plan, keys, this.instances, [sg, ...ruleResources]);
 
-    this.instanceIds = pulumi.all(this.instances.map((x) => x.id));
-    this.publicIps = pulumi
-      .all(this.instances.map((x) => x.publicIp))
-      .apply((ips) => ips.map((ip) => ip ?? ""));
-    this.privateIps = pulumi.all(this.instances.map((x) => x.privateIp));
+    const addresses = groupAddresses(this.instances);
+    this.instanceIds = addresses.instanceIds;
+    this.publicIps = addresses.publicIps;
+    this.privateIps = addresses.privateIps;
     this.zones = network.zones;
     this.vpcId = pulumi.output(network.vpcId);
     this.vswitchIds = network.vswitchIds;
@@ -293,10 +291,8 @@ export class AlicloudHosts extends pulumi.ComponentResource {
       return {
         vpcId: args.vpcId,
         vswitchIds: pulumi.all(given),
-        zones: byId.apply((z) => Array.from({ length: args.count }, (_, i) => z[i % z.length])),
-        placements: Array.from({ length: args.count }, (_, i) => ({
-          vswitchId: pulumi.all([byId, given[i % given.length]]).apply(([, id]) => id),
-        })),
+        zones: byId.apply((z) => roundRobin(z, args.count)),
+        placements: checkedPlaces(byId, given, args.count).map((vswitchId) => ({ vswitchId })),
       };
     }
     const zones = alicloud
@@ -342,7 +338,7 @@ export class AlicloudHosts extends pulumi.ComponentResource {
     return {
       vpcId: vpc.id,
       vswitchIds: pulumi.all(switches.map((s) => s.id)),
-      zones: zones.apply((z) => Array.from({ length: args.count }, (_, i) => z[i % zoneCount])),
+      zones: zones.apply((z) => roundRobin(z, args.count)),
       placements: Array.from({ length: args.count }, (_, i) => ({
         vswitchId: switches[i % zoneCount].id,
         availabilityZone: zones.apply((z) => z[i % zoneCount]),
@@ -354,44 +350,20 @@ export class AlicloudHosts extends pulumi.ComponentResource {
 function validateAlicloudArgs(name: string, args: AlicloudHostsArgs) {
   if (args?.region !== undefined) requireAlicloudRegion("region", args.region);
   const plan = planCommon(name, args, "root");
-  if (args.vpcId !== undefined && args.vswitchIds === undefined) {
-    fail("vswitchIds", undefined, "With `vpcId`, list the vSwitches to place the hosts in.");
-  }
-  if (args.vswitchIds !== undefined) {
-    if (args.vpcId === undefined) fail("vpcId", undefined, "With `vswitchIds`, give the VPC they belong to.");
-    if (args.vswitchIds.length === 0)
-      fail("vswitchIds", [], "List at least one vSwitch, or omit it to create a VPC.");
-    for (const [arg, value] of [
+  requireGivenPlaces(
+    VSWITCHES,
+    args.vswitchIds,
+    args.vpcId,
+    [
       ["zoneIds", args.zoneIds],
       ["vpcCidr", args.vpcCidr],
-    ] as const) {
-      if (value !== undefined)
-        fail(arg, value, "Only used for a created VPC; drop it when giving vswitchIds.");
-    }
-    args.vswitchIds.forEach((id, i) => {
-      if (isKnown(id) && !/^vsw-[0-9a-z]+$/.test(id)) {
-        fail(`vswitchIds[${i}]`, id, 'Use a vSwitch id such as "vsw-bp1abc2def3ghi4jkl5mn".');
-      }
-    });
-  }
-  if (args.zoneIds !== undefined) {
-    if (args.zoneIds.length === 0) fail("zoneIds", [], "List at least one zone, or omit it.");
-    args.zoneIds.forEach((z, i) => requireAlicloudZone(`zoneIds[${i}]`, z, args.region));
-    if (new Set(args.zoneIds).size !== args.zoneIds.length)
-      fail("zoneIds", args.zoneIds, "List each zone once.");
-  }
-  const places = args.vswitchIds?.length ?? args.zoneIds?.length;
-  let zoneCount = plan.zoneCount;
-  if (places !== undefined) {
-    if (args.zoneCount !== undefined && args.zoneCount > places) {
-      fail(
-        "zoneCount",
-        args.zoneCount,
-        `Only ${places} ${args.vswitchIds ? "vSwitch(es)" : "zone(s)"} given; list more or lower zoneCount.`,
-      );
-    }
-    zoneCount = Math.min(zoneCount, places);
-  }
+    ],
+    "Only used for a created VPC; drop it when giving vswitchIds.",
+  );
+  requireZoneList("zoneIds", args.zoneIds, (argument, zone) =>
+    requireAlicloudZone(argument, zone, args.region),
+  );
+  const zoneCount = spreadZoneCount(plan.zoneCount, args.zoneCount, VSWITCHES, args.vswitchIds, args.zoneIds);
   if (args.vswitchIds === undefined) requireVpcCidr("vpcCidr", args.vpcCidr ?? "10.42.0.0/16", zoneCount);
   if (args.instanceType !== undefined && !/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/.test(args.instanceType)) {
     fail("instanceType", args.instanceType, 'Use an ECS instance type such as "ecs.g7.large".');

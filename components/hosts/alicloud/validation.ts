@@ -1,4 +1,5 @@
 import { fail, isIpv4Cidr } from "../../validation";
+import { ZoneNaming, requireRegionName, requireZoneName } from "../placement";
 
 const ALICLOUD_REGION = /^[a-z]{2}(-[a-z]+)+(-\d{1,2})?$/;
 
@@ -18,20 +19,23 @@ export function alicloudZoneRegion(value: string): string | undefined {
 
 /** Throws unless `region` looks like an Alibaba Cloud region id. */
 export function requireAlicloudRegion(argument: string, region: string): void {
-  if (typeof region !== "string" || !isAlicloudRegion(region)) {
-    fail(argument, region, 'Use an Alibaba Cloud region id such as "cn-hangzhou" or "ap-southeast-1".');
-  }
+  requireRegionName(
+    argument,
+    region,
+    isAlicloudRegion,
+    'Use an Alibaba Cloud region id such as "cn-hangzhou" or "ap-southeast-1".',
+  );
 }
+
+const ALICLOUD_ZONES: ZoneNaming = {
+  zoneRegion: alicloudZoneRegion,
+  malformedFix: 'Use a zone id such as "cn-hangzhou-h" or "ap-southeast-1a".',
+  sampleZone: (region) => `${region}-h`,
+};
 
 /** Throws unless `zone` is a zone id, in `region` when one is given. */
 export function requireAlicloudZone(argument: string, zone: string, region?: string): void {
-  const zoneRegion = typeof zone === "string" ? alicloudZoneRegion(zone) : undefined;
-  if (zoneRegion === undefined) {
-    fail(argument, zone, 'Use a zone id such as "cn-hangzhou-h" or "ap-southeast-1a".');
-  }
-  if (region !== undefined && zoneRegion !== region) {
-    fail(argument, zone, `Use a zone of region "${region}", e.g. "${region}-h".`);
-  }
+  requireZoneName(argument, zone, region, ALICLOUD_ZONES);
 }
 
 /**

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { CloudHostsCommonArgs, hostConnection, hostKeys, planCommon } from "../cloudArgs";
+import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
+import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
 import { renderDockerUserData } from "../cloudinit";
-import { expandRules, FirewallRule } from "../firewall";
+import { FirewallRule } from "../firewall";
 import { SwarmHost } from "../types";
-import { chooseZones, requireSpread } from "../zones";
-import { fail, isKnown, validateComponentArgs } from "../../validation";
+import { chooseZones, requireSpread, roundRobin } from "../zones";
+import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
+import { fail, validateComponentArgs } from "../../validation";
 import { awsIngressRuleArgs } from "./firewall";
 import { AwsArchitecture, UbuntuRelease, ubuntuAmiQuery } from "./ami";
 import { requireAwsRegion, requireAwsZone } from "./validation";
@@ -38,6 +40,15 @@ export interface AwsHostsArgs extends CloudHostsCommonArgs {
 
 const TYPE = "swarm:aws:AwsHosts";
 const ROOT_VOLUME_TYPES = ["gp2", "gp3", "io1", "io2"];
+const SUBNETS: PlaceNaming = {
+  argument: "subnetIds",
+  noun: "subnet",
+  plural: "subnets",
+  counted: "subnet(s)",
+  omitted: "use the default VPC",
+  idPattern: /^subnet-[0-9a-f]{8,17}$/,
+  idExample: "subnet-0123456789abcdef0",
+};
 
 /**
  * N EC2 instances for a Docker Swarm, spread across availability zones, with a key pair, one
@@ -147,10 +158,7 @@ export class AwsHosts extends pulumi.ComponentResource {
     );
 
     this.firewallRules = plan.rules;
-    const concrete = expandRules(
-      plan.rules,
-      plan.hostNames.map((hostName, i) => ({ name: hostName, publicIp: this.instances[i].publicIp })),
-    );
+    const concrete = memberRules(plan, this.instances);
     const ruleResources: pulumi.Resource[] = concrete.map(
       (c) =>
         new aws.vpc.SecurityGroupIngressRule(
@@ -174,22 +182,12 @@ export class AwsHosts extends pulumi.ComponentResource {
       ),
     );
 
-    this.hosts = plan.hostNames.map((hostName, i) => {
-      const instance = this.instances[i];
-      const sshAddress = args.bastion !== undefined ? instance.privateIp : instance.publicIp;
-      return {
-        name: hostName,
-        connection: hostConnection(args, sshAddress, plan.user, keys.privateKey),
-        advertiseAddr: plan.mode.advertise === "public" ? instance.publicIp : instance.privateIp,
-        dependsOn: [instance, sg, ...ruleResources],
-      };
-    });
+    this.hosts = groupHosts(args, plan, keys, this.instances, [sg, ...ruleResources]);
 
-    this.instanceIds = pulumi.all(this.instances.map((x) => x.id));
-    this.publicIps = pulumi
-      .all(this.instances.map((x) => x.publicIp))
-      .apply((ips) => ips.map((ip) => ip ?? ""));
-    this.privateIps = pulumi.all(this.instances.map((x) => x.privateIp));
+    const addresses = groupAddresses(this.instances);
+    this.instanceIds = addresses.instanceIds;
+    this.publicIps = addresses.publicIps;
+    this.privateIps = addresses.privateIps;
     this.zones = zones;
     this.securityGroupId = sg.id;
     this.keyPairName = keyPair.keyName;
@@ -235,10 +233,8 @@ export class AwsHosts extends pulumi.ComponentResource {
         return zones;
       });
       return {
-        placements: Array.from({ length: args.count }, (_, i) => ({
-          subnetId: pulumi.all([checked, subnetIds[i % subnetIds.length]]).apply(([, id]) => id),
-        })),
-        zones: checked.apply((z) => Array.from({ length: args.count }, (_, i) => z[i % z.length])),
+        placements: checkedPlaces(checked, subnetIds, args.count).map((subnetId) => ({ subnetId })),
+        zones: checked.apply((z) => roundRobin(z, args.count)),
       };
     }
     const available = aws
@@ -258,7 +254,7 @@ export class AwsHosts extends pulumi.ComponentResource {
       placements: Array.from({ length: args.count }, (_, i) => ({
         availabilityZone: zones.apply((z) => z[i % zoneCount]),
       })),
-      zones: zones.apply((z) => Array.from({ length: args.count }, (_, i) => z[i % zoneCount])),
+      zones: zones.apply((z) => roundRobin(z, args.count)),
     };
   }
 }
@@ -266,46 +262,23 @@ export class AwsHosts extends pulumi.ComponentResource {
 function validateAwsArgs(name: string, args: AwsHostsArgs) {
   if (args?.region !== undefined) requireAwsRegion("region", args.region);
   const plan = planCommon(name, args, "ubuntu");
-  if (args.vpcId !== undefined && args.subnetIds === undefined) {
-    fail("subnetIds", undefined, "With `vpcId`, list the subnets to place the hosts in.");
-  }
-  if (args.subnetIds !== undefined) {
-    if (args.vpcId === undefined) fail("vpcId", undefined, "With `subnetIds`, give the VPC they belong to.");
-    if (args.subnetIds.length === 0)
-      fail("subnetIds", [], "List at least one subnet, or omit it to use the default VPC.");
-    if (args.availabilityZones !== undefined) {
-      fail(
-        "availabilityZones",
-        args.availabilityZones,
-        "Zones come from `subnetIds`; give one or the other.",
-      );
-    }
-    args.subnetIds.forEach((id, i) => {
-      if (isKnown(id) && !/^subnet-[0-9a-f]{8,17}$/.test(id)) {
-        fail(`subnetIds[${i}]`, id, 'Use a subnet id such as "subnet-0123456789abcdef0".');
-      }
-    });
-  }
-  if (args.availabilityZones !== undefined) {
-    if (args.availabilityZones.length === 0)
-      fail("availabilityZones", [], "List at least one zone, or omit it.");
-    args.availabilityZones.forEach((z, i) => requireAwsZone(`availabilityZones[${i}]`, z, args.region));
-    if (new Set(args.availabilityZones).size !== args.availabilityZones.length) {
-      fail("availabilityZones", args.availabilityZones, "List each zone once.");
-    }
-  }
-  const places = args.subnetIds?.length ?? args.availabilityZones?.length;
-  let zoneCount = plan.zoneCount;
-  if (places !== undefined) {
-    if (args.zoneCount !== undefined && args.zoneCount > places) {
-      fail(
-        "zoneCount",
-        args.zoneCount,
-        `Only ${places} ${args.subnetIds ? "subnet(s)" : "zone(s)"} given; list more or lower zoneCount.`,
-      );
-    }
-    zoneCount = Math.min(zoneCount, places);
-  }
+  requireGivenPlaces(
+    SUBNETS,
+    args.subnetIds,
+    args.vpcId,
+    [["availabilityZones", args.availabilityZones]],
+    "Zones come from `subnetIds`; give one or the other.",
+  );
+  requireZoneList("availabilityZones", args.availabilityZones, (argument, zone) =>
+    requireAwsZone(argument, zone, args.region),
+  );
+  const zoneCount = spreadZoneCount(
+    plan.zoneCount,
+    args.zoneCount,
+    SUBNETS,
+    args.subnetIds,
+    args.availabilityZones,
+  );
   if (
     args.rootVolumeSize !== undefined &&
     (!Number.isInteger(args.rootVolumeSize) || args.rootVolumeSize < 8 || args.rootVolumeSize > 16384)
