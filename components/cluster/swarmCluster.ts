@@ -7,7 +7,7 @@ import { SwarmClusterArgs } from "./args";
 import { claimFor } from "./claims";
 import { SwarmClusterLike, SwarmNodeArgs } from "./types";
 import { normalizeCertExpiry, validateNodes, validateSwarmSettings } from "./validate";
-import { asRemoteCommand } from "./scripts/shell";
+import { asRemoteCommand, withRerunMarker } from "./scripts/shell";
 import { renderPrepareScript } from "./scripts/prepare";
 import { renderInitScript } from "./scripts/init";
 import { renderJoinScript, renderLeaveScript } from "./scripts/join";
@@ -105,30 +105,34 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       ...(args.insecureRegistries !== undefined ? { "insecure-registries": args.insecureRegistries } : {}),
       ...(args.registryMirrors !== undefined ? { "registry-mirrors": args.registryMirrors } : {}),
     };
-    const prepareScript = (node: SwarmNodeArgs) =>
+    const prepareBody = (node: SwarmNodeArgs) =>
       addrs(nodes.filter((n) => n !== node)).apply((peers) =>
-        asRemoteCommand(
-          renderPrepareScript({
-            installDocker: args.installDocker ?? true,
-            daemonConfig,
-            hostFirewall: args.hostFirewall ?? "auto",
-            peers,
-            dataPathPort,
-            allowEsp: spansNetworks,
-          }),
-        ),
+        renderPrepareScript({
+          installDocker: args.installDocker ?? true,
+          daemonConfig,
+          hostFirewall: args.hostFirewall ?? "auto",
+          peers,
+          dataPathPort,
+          allowEsp: spansNetworks,
+        }),
       );
+    // No `triggers` anywhere: a trigger change replaces a Command, and a replacement runs the old
+    // one's delete (leave, drain). What should re-run a script goes into its text instead.
+    const rerunWhen = (script: pulumi.Input<string>, values: pulumi.Input<string>[]) =>
+      pulumi
+        .all([script, ...values])
+        .apply(([body, ...rest]) => asRemoteCommand(withRerunMarker(body, rest)));
 
     // Managers are readied and joined one at a time (each dockerd restart and each Raft membership
     // change completes before the next); workers are readied in parallel and join after the managers.
     const prepared = new Map<SwarmNodeArgs, remote.Command>();
     const joined = new Map<SwarmNodeArgs, remote.Command>();
     const prepare = (node: SwarmNodeArgs, after: pulumi.Resource[]) => {
-      const script = prepareScript(node);
+      const script = rerunWhen(prepareBody(node), [reconcile]);
       const cmd = command(
         `${name}-${node.host.name}-prepare`,
         node.host,
-        { create: script, update: script, triggers: [reconcile] },
+        { create: script, update: script },
         { dependsOn: after },
       );
       prepared.set(node, cmd);
@@ -189,8 +193,10 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
           };
           return `${JSON.stringify(body)}\n${init.unlockKey}\n${init.clusterId}\n`;
         });
-      const script = membershipClaim.apply((claim) =>
-        asRemoteCommand(renderJoinScript({ cluster: name, claim })),
+      // Re-run (to unlock after a dockerd restart) when the host's preparation changed.
+      const script = rerunWhen(
+        membershipClaim.apply((claim) => renderJoinScript({ cluster: name, claim })),
+        [prepareBody(node), reconcile],
       );
       const membership = command(
         `${name}-${node.host.name}-join`,
@@ -202,7 +208,6 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
             asRemoteCommand(renderLeaveScript({ cluster: name, claim })),
           ),
           stdin: pulumi.secret(stdin),
-          triggers: [prepared.get(node)!.create, reconcile],
         },
         { dependsOn: [init, registration, ...after] },
       );
@@ -216,8 +221,8 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       const adminClaim = claimFor(name, node.host.name, admin.host.connection);
       const membership = joined.get(node)!;
       const nodeId = membership.stdout.apply(lastLine);
-      const settings = pulumi.all([nodeId, adminClaim]).apply(([id, claim]) =>
-        asRemoteCommand(
+      const settings = rerunWhen(
+        pulumi.all([nodeId, adminClaim]).apply(([id, claim]) =>
           renderNodeSettingsScript({
             nodeId: id,
             role: node.role,
@@ -226,6 +231,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
             claim,
           }),
         ),
+        [reconcile],
       );
       return command(
         `${name}-${node.host.name}-node`,
@@ -236,7 +242,6 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
           delete: pulumi
             .all([nodeId, adminClaim])
             .apply(([id, claim]) => asRemoteCommand(renderNodeDrainScript({ nodeId: id, claim }))),
-          triggers: [reconcile],
         },
         { dependsOn: [membership, joined.get(admin)!] },
       );

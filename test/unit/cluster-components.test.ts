@@ -260,6 +260,29 @@ describe("SwarmCluster under mocks", () => {
     expect(run.resources.length).toBe(before);
   });
 
+  it("never sets triggers (a trigger change replaces a Command, running its destructive delete)", async () => {
+    const a = build("rerun-a", { reconcile: "2026-11-01" });
+    const b = build("rerun-b", { reconcile: "2026-11-02" });
+    await Promise.all([valueOf(a.provider.urn), valueOf(b.provider.urn)]);
+    const commands = (prefix: string) =>
+      run.resources.filter((r) => r.name.startsWith(prefix) && r.type === "command:remote:Command");
+    for (const c of commands("rerun-")) expect(c.inputs.triggers).toBeUndefined();
+    // A new `reconcile` value changes the scripts' text: an update that re-runs them, not a replacement.
+    for (const suffix of ["node-2-prepare", "node-2-join", "node-2-node"]) {
+      const before = String(run.named(`rerun-a-${suffix}`).inputs.create);
+      const after = String(run.named(`rerun-b-${suffix}`).inputs.create);
+      expect(before).toMatch(/# pulumi-swarm: runs again when this changes: [0-9a-f]{16}\n/);
+      expect(after).not.toBe(before);
+      // Apart from the marker (and the cluster's own name and claim), the script is the same.
+      const plain = (text: string) =>
+        text
+          .replace(/changes: [0-9a-f]{16}/, "")
+          .replace(/rerun-[ab]/g, "rerun")
+          .replace(/\b[0-9a-f]{20}\b/g, "claim");
+      expect(plain(after)).toBe(plain(before));
+    }
+  });
+
   it("creates no Docker provider with dockerProvider: false, and says so when it is read", async () => {
     const cluster = build("noprov", { dockerProvider: false });
     await valueOf(cluster.nodeIds);

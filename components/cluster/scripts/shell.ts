@@ -1,3 +1,5 @@
+import * as crypto from "crypto";
+
 /** Quotes a value as one shell word, safe for any content. */
 export function shq(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -15,6 +17,18 @@ export function asRemoteCommand(script: string): string {
   if (script.split("\n").includes(SCRIPT_END))
     throw new Error(`a host script may not contain the line ${SCRIPT_END}`);
   return `bash -s 3<&0 <<'${SCRIPT_END}'\n${script.trimEnd()}\n${SCRIPT_END}\n`;
+}
+
+/**
+ * Appends a comment carrying a hash of `values` to a script, so that a change to any of them
+ * changes the command text. @pulumi/command replaces a Command whose `triggers` change (its SDK
+ * sets replaceOnChanges on triggers, pulumi-command#855), and a replacement runs the old
+ * resource's delete (leave, drain): a changed text is an in-place update that only re-runs the
+ * guarded script.
+ */
+export function withRerunMarker(script: string, values: string[]): string {
+  const hash = crypto.createHash("sha256").update(values.join("\0")).digest("hex").slice(0, 16);
+  return `${script.trimEnd()}\n# pulumi-swarm: runs again when this changes: ${hash}\n`;
 }
 
 /**
