@@ -1,5 +1,4 @@
 import * as fs from "fs";
-import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import type { SwarmClusterLike } from "../cluster/types";
@@ -125,9 +124,6 @@ export class ComposeStack extends pulumi.ComponentResource {
     const stdin = pulumi
       .all([content, pulumi.output(args.environment ?? {})])
       .apply(([compose, env]) => composeStdin(compose, env as Record<string, string>));
-    const contentHash = pulumi
-      .output(content)
-      .apply((compose) => crypto.createHash("sha256").update(compose).digest("hex"));
     const manager = args.cluster.managerHost;
 
     this.command = new remote.Command(
@@ -138,7 +134,9 @@ export class ComposeStack extends pulumi.ComponentResource {
         update: deploy,
         delete: renderStackRemoveScript(stackName, args.removeTimeoutSeconds ?? 60),
         stdin: hasEnv ? pulumi.secret(stdin) : stdin,
-        triggers: [contentHash],
+        // No `triggers`: a trigger change replaces the Command (pulumi-command#855), which here
+        // would `docker stack rm` the whole stack first. A new compose file or environment changes
+        // `stdin`, an in-place update that re-deploys.
         logging: "stdoutAndStderr",
         addPreviousOutputInEnv: false,
       },
