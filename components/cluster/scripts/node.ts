@@ -42,6 +42,18 @@ node_ready() { [ "$(dk node inspect --format '{{.Status.State}}' "$NODE" 2>/dev/
 wait_for 120 "node $NODE to be ready" node_ready
 changes=()
 
+# A host that rejoined (after leaving by hand, or a failed join) leaves its old entry "down" at the
+# same address; it would count as a missing replica of global services.
+addr=$(dk node inspect --format '{{.Status.Addr}}' "$NODE")
+for id in $(dk node ls -q); do
+  [ "$id" = "$NODE" ] && continue
+  read -r other_addr other_state < <(dk node inspect --format '{{.Status.Addr}} {{.Status.State}}' "$id")
+  if [ "$other_addr" = "$addr" ] && [ "$other_state" = down ]; then
+    dk node rm "$id" >/dev/null
+    changes+=("removed stale entry $id")
+  fi
+done
+
 role_now=$(dk node inspect --format '{{.Spec.Role}}' "$NODE")
 if [ "$role_now" != ${opts.role} ]; then
   if [ ${opts.role} = worker ]; then

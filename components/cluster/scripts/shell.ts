@@ -43,7 +43,13 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
 log() { echo "pulumi-swarm[$(hostname)]: $*" >&2; }
 fail() { echo "pulumi-swarm[$(hostname)]: ERROR: $*" >&2; exit 1; }
 dk() { $SUDO docker "$@"; }
-swarm_state() { dk info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unreachable; }
+# A stopped dockerd makes \`docker info\` print an empty line before failing: report "unreachable".
+swarm_state() {
+  local state
+  state=$(dk info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null) || state=""
+  state=\${state//[[:space:]]/}
+  echo "\${state:-unreachable}"
+}
 not_pending() { [ "$(swarm_state)" != pending ]; }
 is_active() { [ "$(swarm_state)" = active ]; }
 is_manager() { [ "$(dk info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ]; }
