@@ -7,6 +7,7 @@ import type { SwarmClusterArgs } from "../../components/cluster/args";
 import { SCRIPT_END } from "../../components/cluster/scripts/shell";
 import { describeLab, eventually, Lab, NodeRow } from "./lab";
 import { ExecutedCommand, mockWithRealCommands, ProgramRun, settleOutput } from "./realCommands";
+import { divertUnhandledRejections } from "../helpers/unhandled";
 
 jest.setTimeout(10 * 60_000);
 
@@ -617,22 +618,4 @@ function privateKeyBody(key: string): string[] {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l.length >= 40 && !l.startsWith("-----"));
-}
-
-/**
- * Routes unhandled promise rejections to `handler` until the returned function is called. Jest
- * listens on the real process (the test's \`process\` is a sandbox copy), so the real one is reached
- * through a function of the outer realm.
- */
-function divertUnhandledRejections(handler: (reason: unknown) => void): () => void {
-  const real = (setTimeout as unknown as { constructor: FunctionConstructor }).constructor(
-    "return process",
-  )() as NodeJS.Process;
-  const saved = real.listeners("unhandledRejection");
-  real.removeAllListeners("unhandledRejection");
-  real.on("unhandledRejection", handler);
-  return () => {
-    real.off("unhandledRejection", handler);
-    for (const h of saved) real.on("unhandledRejection", h);
-  };
 }

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, MockRun, settle } from "../helpers/mocks";
 import type { SwarmHost } from "../../components/hosts/types";
 import type { SwarmClusterLike } from "../../components/cluster/types";
+import { divertUnhandledRejections } from "../helpers/unhandled";
 
 // Secrets are made at run time: no key- or password-shaped literal lives in the repository.
 const PRIVATE_KEY = `key-${crypto.randomBytes(16).toString("hex")}`;
@@ -874,21 +875,3 @@ describe("every public component refuses bad input before creating anything", ()
     );
   });
 });
-
-/**
- * Routes unhandled promise rejections to `handler` until the returned function is called. Jest
- * listens on the real process (the test's \`process\` is a sandbox copy), so the real one is reached
- * through a function of the outer realm.
- */
-function divertUnhandledRejections(handler: (reason: unknown) => void): () => void {
-  const real = (setTimeout as unknown as { constructor: FunctionConstructor }).constructor(
-    "return process",
-  )() as NodeJS.Process;
-  const saved = real.listeners("unhandledRejection");
-  real.removeAllListeners("unhandledRejection");
-  real.on("unhandledRejection", handler);
-  return () => {
-    real.off("unhandledRejection", handler);
-    for (const h of saved) real.on("unhandledRejection", h);
-  };
-}

