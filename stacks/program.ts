@@ -47,6 +47,8 @@ export interface StackSecrets {
 export interface BuildOptions {
   /** Directory `composeFile` paths are relative to. Default: the working directory (the project directory under `pulumi up`). */
   baseDir?: string;
+  /** Create the cluster's `@pulumi/docker` provider (false where its plugin is missing; then no `docker.*` workloads). Default: true. */
+  dockerProvider?: boolean;
 }
 
 /** The stack outputs. Secret ones are marked. */
@@ -151,6 +153,7 @@ export function buildStack(
     // Encrypted overlays everywhere is what spansNetworks turns on (default encryption, ESP in
     // host firewalls), whether the traffic crosses clouds or the operator asks for it.
     spansNetworks: hosts.spansNetworks || clusterConfig.encryptOverlays === true,
+    ...(options.dockerProvider === false ? { dockerProvider: false } : {}),
   });
   const workloads = buildWorkloads(
     config,
