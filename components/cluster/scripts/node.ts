@@ -124,7 +124,9 @@ entries() {
   done
 }
 removed=0
-for _ in $(seq 1 60); do
+# A node that left shows "down" only once the managers notice its session ended (seconds, but up
+# to a heartbeat timeout on a loaded host): wait for it rather than leave a stale entry behind.
+for _ in $(seq 1 240); do
   pending=0
   while read -r id addr state claim; do
     [ "$addr" = "$ADDR" ] || continue
@@ -134,6 +136,7 @@ for _ in $(seq 1 60); do
   [ "$pending" = 0 ] && break
   sleep 0.5
 done
+if [ "$pending" = 1 ]; then log "the node at $ADDR is still not down after 120 s; remove its entry with 'docker node rm' once it is"; fi
 echo "deregistered $removed"
 `;
 }
