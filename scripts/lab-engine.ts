@@ -8,7 +8,8 @@
  */
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { eventually, Lab } from "../test/lab/lab";
+import { Lab } from "../test/lab/lab";
+import { showConvergedLab } from "./labShow";
 
 const LAB_ID = 1;
 const REPO = path.join(__dirname, "..");
@@ -45,25 +46,7 @@ async function up(): Promise<void> {
   console.log("==> pulumi up (stack lab)");
   const s = await stack();
   const result = await s.up({ onOutput: (line) => process.stdout.write(line) });
-  const manager = lab.hosts[0].name;
-  const stacks = (result.outputs.stacks?.value as string[] | undefined) ?? [];
-  console.log("==> waiting for the services to converge");
-  await eventually(120, async () => {
-    for (const name of stacks) {
-      const replicas = await lab.sh(manager, `docker stack services ${name} --format '{{.Replicas}}'`);
-      if (
-        !replicas
-          .trim()
-          .split("\n")
-          .every((r) => /^(\d+)\/\1\b/.test(r))
-      )
-        return false;
-    }
-    return true;
-  });
-  console.log(`==> nodes (docker node ls on ${manager})\n${await lab.sh(manager, "docker node ls")}`);
-  for (const name of stacks)
-    console.log(`==> services of ${name}\n${await lab.sh(manager, `docker stack services ${name}`)}`);
+  await showConvergedLab(lab, (result.outputs.stacks?.value as string[] | undefined) ?? []);
   console.log(
     `lab up through the engine in ${((Date.now() - started) / 1000).toFixed(1)} s. Remove it: npm run lab:engine -- down`,
   );

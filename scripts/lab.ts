@@ -11,7 +11,8 @@
  */
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
-import { eventually, Lab, labUnavailableReason } from "../test/lab/lab";
+import { Lab, labUnavailableReason } from "../test/lab/lab";
+import { showConvergedLab } from "./labShow";
 import { mockWithRealCommands, settleOutput } from "../test/lab/realCommands";
 
 const LAB_ID = 1;
@@ -59,33 +60,7 @@ async function up(): Promise<void> {
     clearInterval(progress);
     for (; shown < run.commands.length; shown++) console.log(`    ${run.commands[shown].name}`);
   }
-  const manager = lab.hosts[0].name;
-  const stackNames = built.outputs.composeStacks;
-  step("waiting for the services to converge");
-  const converged = await eventually(120, async () => {
-    for (const stack of stackNames) {
-      const replicas = await lab.sh(manager, `docker stack services ${stack} --format '{{.Replicas}}'`);
-      if (
-        !replicas
-          .trim()
-          .split("\n")
-          .every((r) => /^(\d+)\/\1\b/.test(r))
-      )
-        return false;
-    }
-    return true;
-  });
-  if (!converged) {
-    throw new Error(
-      `the stacks did not converge in 120 s; see: docker stack ps --no-trunc ${stackNames.join(" ")}`,
-    );
-  }
-  step(`nodes (docker node ls on ${manager})`);
-  console.log(await lab.sh(manager, "docker node ls"));
-  for (const stack of stackNames) {
-    step(`services (docker stack services ${stack})`);
-    console.log(await lab.sh(manager, `docker stack services ${stack}`));
-  }
+  await showConvergedLab(lab, built.outputs.composeStacks);
   console.log(
     `lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Try: curl http://${lab.hosts[3].ip}:8080/hostname`,
   );
