@@ -10,6 +10,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import type { FaultRecord } from "../test/helpers/faultRecord";
 
 const ROOT = path.join(__dirname, "..");
 const RESULTS = path.join(ROOT, "docs", "results");
@@ -60,15 +61,6 @@ const cell = (text: unknown) =>
     .replace(/\|/g, "\\|")
     .replace(/\n/g, " ");
 
-interface FaultRecord {
-  scenario: string;
-  fault: string;
-  userSees: string[];
-  outcome: string;
-  runs: { ok: boolean; seconds: number; commands: number }[];
-  replicasAfter: string;
-  passed: boolean;
-}
 interface BadInputs {
   tried: number;
   refused: number;

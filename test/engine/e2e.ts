@@ -12,7 +12,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { LocalWorkspace, type OpMap, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { Checks, changes, requireEnv as requireEnvOf } from "./checks";
 import { existingHosts } from "../../components/hosts/existing";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import type { SwarmNodeArgs } from "../../components/cluster/types";
@@ -32,25 +33,9 @@ interface NodeSpec {
   availability?: "active" | "pause" | "drain";
 }
 
-let passed = 0;
-let failed = 0;
-function check(name: string, ok: boolean, detail = ""): boolean {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "PASS" : "FAIL"}: ${name}${detail ? ` (${detail})` : ""}`);
-  return ok;
-}
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through test/engine/e2e.sh`);
-  return value;
-}
-
-/** Only the operations other than "same", e.g. { create: 2 }. */
-function changes(ops: OpMap | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(ops ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0));
-}
+const checks = new Checks();
+const check = checks.check.bind(checks);
+const requireEnv = (name: string) => requireEnvOf(name, "test/engine/e2e.sh");
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = Date.now();
@@ -352,8 +337,7 @@ async function main(): Promise<void> {
   }
   console.log("wall times:");
   for (const t of times) console.log(`  ${t}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
+  checks.finish();
 }
 
 void main();

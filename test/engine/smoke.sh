@@ -31,8 +31,8 @@ fi
 # Compiled next to the repo's node_modules so that @pulumi/* resolve from there.
 build="$REPO/.pulumi-tools/smoke-build"
 rm -rf "$build"
-(cd "$REPO" && npx tsc --outDir "$build" --rootDir test/engine/smoke --module commonjs --target ES2022 \
+(cd "$REPO" && npx tsc --outDir "$build" --rootDir test/engine --module commonjs --target ES2022 \
   --moduleResolution node --strict --esModuleInterop --skipLibCheck --types node \
   test/engine/smoke/run.ts) || fail "test/engine/smoke/run.ts does not compile"
 
-SMOKE_WORK_DIR="$work" node "$build/run.js"
+SMOKE_WORK_DIR="$work" node "$build/smoke/run.js"

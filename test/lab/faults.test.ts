@@ -8,6 +8,7 @@ import { SCRIPT_END } from "../../components/cluster/scripts/shell";
 import { describeLab, eventually, Lab, NodeRow } from "./lab";
 import { ExecutedCommand, mockWithRealCommands, ProgramRun, settleOutput } from "./realCommands";
 import { divertUnhandledRejections } from "../helpers/unhandled";
+import type { FaultRecord } from "../helpers/faultRecord";
 
 jest.setTimeout(10 * 60_000);
 
@@ -15,17 +16,6 @@ const exec = promisify(execFile);
 const LAB_ID = 41;
 const h = (n: number) => `lab${LAB_ID}-${n}`;
 const REPLICAS = 4;
-
-/** One fault and what came of it, for docs/proof.md. */
-interface FaultRecord {
-  scenario: string;
-  fault: string;
-  userSees: string[];
-  outcome: string;
-  runs: { ok: boolean; seconds: number; commands: number }[];
-  replicasAfter: string;
-  passed: boolean;
-}
 
 /** What one program run against the lab ended with. */
 interface Outcome {

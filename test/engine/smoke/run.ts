@@ -9,7 +9,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { LocalWorkspace, type OpMap, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { Checks, changes, requireEnv as requireEnvOf } from "../checks";
 import { COMMAND_MESSAGE, ECHO_MESSAGE, commandProgram, echoProgram } from "./program";
 
 const PROJECT = "swarm-engine-smoke";
@@ -26,26 +27,9 @@ interface StateResource {
   outputs?: Record<string, unknown>;
 }
 
-let passed = 0;
-let failed = 0;
-
-function check(name: string, ok: boolean, detail = ""): boolean {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "PASS" : "FAIL"}: ${name}${detail ? ` (${detail})` : ""}`);
-  return ok;
-}
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through test/engine/smoke.sh`);
-  return value;
-}
-
-/** Only the operations other than "same", e.g. { create: 2 }. */
-function changes(ops: OpMap | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(ops ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0));
-}
+const checks = new Checks();
+const check = checks.check.bind(checks);
+const requireEnv = (name: string) => requireEnvOf(name, "test/engine/smoke.sh");
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, string]> {
   const start = Date.now();
@@ -242,8 +226,7 @@ async function main(): Promise<void> {
       check(`${name} ran to the end`, false, err instanceof Error ? err.message.slice(0, 2000) : String(err));
     }
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
+  checks.finish();
 }
 
 void main();
