@@ -9,12 +9,15 @@ module.exports = {
       testEnvironment: "node",
       transform: { "^.+\\.ts$": tsJest },
       testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/helpers/unitGlobalSetup.ts",
+      globalTeardown: "<rootDir>/test/helpers/unitGlobalTeardown.ts",
     },
     {
       displayName: "lab",
       testEnvironment: "node",
       transform: { "^.+\\.ts$": tsJest },
       testMatch: ["<rootDir>/test/lab/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/lab/globalSetup.ts",
     },
   ],
 };

@@ -96,6 +96,14 @@ const labHosts = z.strictObject({
   ).regex(/^\/\S+$/, {
     error: "Use the absolute path of the lab's SSH key, e.g. /tmp/pulumi-swarm-lab/lab1/id_ed25519.",
   }),
+  hostKeyPath: str(
+    "Use the absolute path of the lab hosts' SSH host public key, e.g. /tmp/pulumi-swarm-lab/lab1/ssh_host_ed25519_key.pub.",
+  )
+    .regex(/^\/\S+$/, {
+      error:
+        "Use the absolute path of the lab hosts' SSH host public key, e.g. /tmp/pulumi-swarm-lab/lab1/ssh_host_ed25519_key.pub.",
+    })
+    .optional(),
   user: loginUser().default("root"),
   servers: nonEmptyList(labServer, "List the lab hosts: [{ name: lab1-1, address: 10.213.1.11 }, ...]."),
 });

@@ -56,6 +56,20 @@ function labKey(hosts: Extract<HostsConfig, { kind: "lab" }>, given: pulumi.Inpu
   }
 }
 
+/** The lab hosts' pinned SSH host key (one key, shared by every host of a lab), when configured. */
+function labHostKey(hosts: Extract<HostsConfig, { kind: "lab" }>): string | undefined {
+  if (hosts.hostKeyPath === undefined) return undefined;
+  try {
+    return fs.readFileSync(hosts.hostKeyPath, "utf8").trim();
+  } catch (err) {
+    return configProblem(
+      `${CONFIG_KEYS.hosts}.hostKeyPath`,
+      JSON.stringify(hosts.hostKeyPath),
+      `Cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"}). Start the lab hosts first (\`npm run lab\` creates them and this key), or point it to the lab's host key.`,
+    );
+  }
+}
+
 function existingServers(
   group: { user: string; port: number; servers: ExistingServerArgs[] | HostsExistingServer[] },
   bastion: { host: string; port?: number; user?: string } | undefined,
@@ -166,7 +180,11 @@ function sshAddressesOf(hosts: SwarmHost[]): pulumi.Output<Record<string, string
  * workers; in a hybrid stack the Alibaba Cloud hosts are the managers and the existing servers
  * the workers.
  */
-export function buildHosts(cfg: StackConfig, sshPrivateKey: pulumi.Input<string> | undefined): HostsLayer {
+export function buildHosts(
+  cfg: StackConfig,
+  sshPrivateKey: pulumi.Input<string> | undefined,
+  labHostKeyOverride?: string,
+): HostsLayer {
   const hosts = cfg[CONFIG_KEYS.hosts];
   const cluster = cfg[CONFIG_KEYS.cluster];
   const total = cluster.managers + cluster.workers;
@@ -178,8 +196,13 @@ export function buildHosts(cfg: StackConfig, sshPrivateKey: pulumi.Input<string>
 
   switch (hosts.kind) {
     case "lab": {
+      const hostKey = labHostKeyOverride ?? labHostKey(hosts);
       const all = existingServers(
-        { user: hosts.user, port: 22, servers: hosts.servers },
+        {
+          user: hosts.user,
+          port: 22,
+          servers: hosts.servers.map((s) => ({ ...s, ...(hostKey ? { hostKey } : {}) })),
+        },
         undefined,
         undefined,
         labKey(hosts, sshPrivateKey),

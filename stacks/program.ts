@@ -49,6 +49,8 @@ export interface BuildOptions {
   baseDir?: string;
   /** Create the cluster's `@pulumi/docker` provider (false where its plugin is missing; then no `docker.*` workloads). Default: true. */
   dockerProvider?: boolean;
+  /** The lab hosts' SSH host public key, instead of reading `hosts.hostKeyPath` (tests). Default: read from the file. */
+  labHostKey?: string;
 }
 
 /** The stack outputs. Secret ones are marked. */
@@ -116,7 +118,7 @@ export function buildStack(
   options: BuildOptions = {},
 ): BuiltStack {
   const clusterConfig = config[CONFIG_KEYS.cluster];
-  const hosts = buildHosts(config, secrets.sshPrivateKey);
+  const hosts = buildHosts(config, secrets.sshPrivateKey, options.labHostKey);
   const node =
     (role: "manager" | "worker") =>
     (host: SwarmNodeArgs["host"]): SwarmNodeArgs => ({

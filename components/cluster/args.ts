@@ -47,6 +47,12 @@ export interface SwarmClusterArgs {
    * Default: true.
    */
   dockerProvider?: boolean;
-  /** Extra `ssh` options for the Docker provider's connection to the manager (it uses the local ssh client and agent). Default: StrictHostKeyChecking=accept-new. */
+  /**
+   * Extra `ssh` options for the Docker provider's connection to the first manager, placed before
+   * the ones the cluster derives (ssh keeps the first value of an option, so these win). The
+   * provider runs the local `ssh` client; the cluster already hands it the host's key (as a 0600
+   * file under ~/.pulumi-swarm/ssh), port, user, bastion and pinned host key (`StrictHostKeyChecking=accept-new`
+   * when none is pinned). Default: none.
+   */
   dockerSshOpts?: string[];
 }

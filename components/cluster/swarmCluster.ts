@@ -5,6 +5,7 @@ import { SwarmHost } from "../hosts/types";
 import { validateComponentArgs } from "../validation";
 import { SwarmClusterArgs } from "./args";
 import { claimFor } from "./claims";
+import { dockerProviderConnection } from "./dockerSsh";
 import { SwarmClusterLike, SwarmNodeArgs } from "./types";
 import { normalizeCertExpiry, validateNodes, validateSwarmSettings } from "./validate";
 import { asRemoteCommand, withRerunMarker } from "./scripts/shell";
@@ -271,15 +272,11 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     this.managerHost = first.host;
     this.managerNames = managers.map((m) => m.host.name);
     this.spansNetworks = spansNetworks;
-    const conn = first.host.connection;
     this.dockerProvider =
       (args.dockerProvider ?? true)
         ? new docker.Provider(
             `${name}-docker`,
-            {
-              host: pulumi.interpolate`ssh://${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22}`,
-              sshOpts: args.dockerSshOpts ?? ["-o", "StrictHostKeyChecking=accept-new"],
-            },
+            dockerProviderConnection(first.host.connection, args.dockerSshOpts),
             { parent: this, dependsOn: configured },
           )
         : undefined;

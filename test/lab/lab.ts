@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import type { SwarmHost } from "../../components/hosts/types";
+import { engineUnavailableReason } from "../engine/engine";
 
 const run = promisify(execFile);
 const LABHOSTS = path.join(__dirname, "hosts", "labhosts.sh");
@@ -13,6 +14,18 @@ export interface LabHost {
   ip: string;
   netns: string;
   dir: string;
+}
+
+/** What labhosts.sh reports about a lab besides its hosts. */
+export interface LabInfo {
+  /** The bridge's address (the machine, seen from the hosts). */
+  gateway: string;
+  /** The SSH host public key file shared by every host of the lab. */
+  hostKeyPath: string;
+  /** A login user other than root (password-less sudo) that the lab key also lets in. */
+  user: string;
+  /** A second port every host's sshd listens on. */
+  altSshPort: number;
 }
 
 /** The result of running a command on a lab host. */
@@ -40,8 +53,8 @@ export function labUnavailableReason(): string | undefined {
  * `describe` for lab suites: runs them when the lab can run; otherwise fails under CI (a lab
  * that cannot run there is a broken CI, not a pass) and says SKIPPED loudly elsewhere.
  */
-export function describeLab(title: string, body: () => void): void {
-  const reason = labUnavailableReason();
+export function describeLab(title: string, body: () => void, needs: { engine?: boolean } = {}): void {
+  const reason = labUnavailableReason() ?? (needs.engine ? engineUnavailableReason() : undefined);
   if (!reason) {
     describe(title, body);
     return;
@@ -64,16 +77,23 @@ export class Lab {
     readonly id: number,
     readonly hosts: LabHost[],
     readonly privateKeyPath: string,
+    /** The lab's facts beside the hosts: pinned host key, the non-root user, the second SSH port. */
+    readonly info: LabInfo,
   ) {}
 
   /** Brings `count` hosts up (idempotent) as lab `id` (1-200: bridge pswbr<id>, 10.213.<id>.0/24). */
   static async up(id: number, count: number): Promise<Lab> {
     const { stdout } = await run("bash", [LABHOSTS, "up", String(id), String(count)], { maxBuffer: 1 << 20 });
-    const json = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as {
+    const json = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as LabInfo & {
       hosts: LabHost[];
       privateKeyPath: string;
     };
-    return new Lab(id, json.hosts, json.privateKeyPath);
+    return new Lab(id, json.hosts, json.privateKeyPath, {
+      gateway: json.gateway,
+      hostKeyPath: json.hostKeyPath,
+      user: json.user,
+      altSshPort: json.altSshPort,
+    });
   }
 
   /** Stops and removes every host of the lab. */
@@ -91,11 +111,25 @@ export class Lab {
     return host;
   }
 
-  /** The lab hosts as SwarmHosts (root over SSH with the lab key, advertising their lab IP). */
+  /** The SSH host public key every host of this lab presents ("ssh-ed25519 AAAA..."). */
+  get hostPublicKey(): string {
+    return fs.readFileSync(this.info.hostKeyPath, "utf8").trim();
+  }
+
+  /**
+   * The lab hosts as SwarmHosts: root over SSH with the lab key and the pinned host key,
+   * advertising their lab IP. The private key is a plain string here; components make it secret.
+   */
   swarmHosts(): SwarmHost[] {
     return this.hosts.map((h) => ({
       name: h.name,
-      connection: { host: h.ip, port: 22, user: "root", privateKey: this.privateKey },
+      connection: {
+        host: h.ip,
+        port: 22,
+        user: "root",
+        privateKey: this.privateKey,
+        hostKey: this.hostPublicKey,
+      },
       advertiseAddr: h.ip,
     }));
   }

@@ -7,6 +7,7 @@ import { isSecretInput, MockRun, unwrapSecrets, valueOf } from "../helpers/mocks
  */
 describe("stack lab (stacks/Pulumi.lab.yaml)", () => {
   const labKey = fakeSecret("lab-key");
+  const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeLabHostKeyForTheUnitTestOnly";
   let run: MockRun;
   let program: typeof import("../../stacks/program");
   let built: import("../../stacks/program").BuiltStack;
@@ -14,8 +15,17 @@ describe("stack lab (stacks/Pulumi.lab.yaml)", () => {
   beforeAll(async () => {
     run = await installStackMocks("lab");
     program = await import("../../stacks/program");
-    built = program.buildStack(program.loadStackFile(stackFile("lab")), { sshPrivateKey: labKey });
-    await settleAll(built.outputs.nodeIds, built.cluster.provider.urn, built.workloads.stacks.demo.urn);
+    built = program.buildStack(
+      program.loadStackFile(stackFile("lab")),
+      { sshPrivateKey: labKey },
+      { labHostKey: hostKey },
+    );
+    await settleAll(
+      built.outputs.nodeIds,
+      built.cluster.provider.urn,
+      built.workloads.stacks.demo.urn,
+      built.workloads.services["volatile-frontend"].urn,
+    );
   }, 120_000);
 
   it("parses to 5 lab hosts at 10.213.1.11-15, root, the lab key file, 3 managers + 2 workers", () => {
@@ -23,22 +33,34 @@ describe("stack lab (stacks/Pulumi.lab.yaml)", () => {
     expect(config["pulumi-swarm:hosts"]).toEqual({
       kind: "lab",
       privateKeyPath: "/tmp/pulumi-swarm-lab/lab1/id_ed25519",
+      hostKeyPath: "/tmp/pulumi-swarm-lab/lab1/ssh_host_ed25519_key.pub",
       user: "root",
       servers: [1, 2, 3, 4, 5].map((n) => ({ name: `lab1-${n}`, address: `10.213.1.${10 + n}` })),
     });
     expect(config["pulumi-swarm:cluster"]).toMatchObject({ name: "lab", managers: 3, workers: 2 });
     expect(config["pulumi-swarm:cicd"]).toEqual({});
-    expect(config["pulumi-swarm:workloads"].networks).toEqual([]);
+    expect(config["pulumi-swarm:workloads"].networks).toEqual([{ name: "volatile", attachable: true }]);
+    expect(config["pulumi-swarm:workloads"].services.map((s) => s.name)).toEqual(["volatile-frontend"]);
     expect(config["pulumi-swarm:workloads"].stacks.map((s) => s.name)).toEqual(["demo"]);
   });
 
-  it("builds everything over SSH: no cloud, no Docker API resources besides the provider", () => {
+  it("builds the swarm over SSH and the flagship service through the Docker provider, no cloud", () => {
     expect(countsByType(run)).toEqual({
       "command:remote:Command": 22,
+      "docker:index/network:Network": 1,
+      "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,
       "swarm:index:SwarmCluster": 1,
       "swarm:workloads:ComposeStack": 1,
+      "swarm:workloads:OverlayNetwork": 1,
+      "swarm:workloads:SwarmService": 1,
     });
+    const service = unwrapSecrets(run.ofType("docker:index/service:Service")[0].inputs) as {
+      mode: { replicated: { replicas: number } };
+      updateConfig: { parallelism: number; delay: string };
+    };
+    expect(service.mode.replicated.replicas).toBe(3);
+    expect(service.updateConfig).toMatchObject({ parallelism: 2, delay: "1s" });
     expect(built.outputs.managers).toEqual(["lab1-1", "lab1-2", "lab1-3"]);
     expect(built.outputs.workers).toEqual(["lab1-4", "lab1-5"]);
   });
@@ -58,7 +80,16 @@ describe("stack lab (stacks/Pulumi.lab.yaml)", () => {
     expect(await valueOf(built.outputs.nodeIds)).toEqual(
       Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`lab1-${n}`, `id-lab1-${n}`])),
     );
-    expect(run.named("lab-docker").inputs.host).toBe("ssh://root@10.213.1.11:22");
+    const provider = run.named("lab-docker").inputs as { host: string; sshOpts: string };
+    expect(provider.host).toBe("ssh://root@10.213.1.11:22");
+    // The provider's ssh gets the key as a file path and the pinned host key, never key material.
+    expect(JSON.parse(provider.sshOpts)).toEqual(
+      expect.arrayContaining(["-i", "StrictHostKeyChecking=yes", "IdentitiesOnly=yes"]),
+    );
+    expect(JSON.stringify(provider)).not.toContain(labKey);
+    expect(JSON.stringify(unwrapSecrets(run.named("lab-lab1-1-prepare").inputs.connection))).toContain(
+      labKey,
+    );
   });
 
   it("labels the workers and deploys the compose stack on the first manager", () => {

@@ -41,6 +41,24 @@ const RESTART_DOCKER = `restart_docker() {
 }`;
 
 /**
+ * A login user other than root joins the docker group, so the Docker provider's own ssh sessions
+ * (\`docker system dial-stdio\`, which cannot use sudo) may use the socket. Group changes apply to
+ * new sessions, which is what the provider opens.
+ */
+const DOCKER_GROUP = `if [ "$(id -u)" != 0 ]; then
+  login_user=$(id -un)
+  if ! getent group docker >/dev/null; then
+    $SUDO groupadd docker
+    log "created the docker group; restarting dockerd so its socket belongs to it"
+    restart_docker
+  fi
+  if ! id -nG "$login_user" | tr ' ' '\\n' | grep -qx docker; then
+    $SUDO usermod -aG docker "$login_user"
+    log "added $login_user to the docker group (the Docker provider's ssh sessions use the socket without sudo)"
+  fi
+fi`;
+
+/**
  * Merges the managed keys into /etc/docker/daemon.json, keeping every other key, and prints
  * "changed" only when the file's meaning changed (so dockerd restarts only then).
  */
@@ -153,6 +171,7 @@ ${
 fi`
     : ": # no daemon.json keys managed"
 }
+${DOCKER_GROUP}
 ${opts.hostFirewall === "auto" ? "open_swarm_ports" : ": # host firewall left as it is"}
 echo "ready: docker $(dk version --format '{{.Server.Version}}')"
 `;

@@ -2,7 +2,7 @@
 # Runs inside a lab host's network namespace and fresh mount/UTS namespaces (see labhosts.sh).
 # `ip netns exec` mounts a fresh /sys without cgroups; dockerd needs the v1 hierarchies back.
 set -euo pipefail
-: "${LAB_HOSTDIR:?}" "${LAB_DIR:?}" "${LAB_NAME:?}"
+: "${LAB_HOSTDIR:?}" "${LAB_DIR:?}" "${LAB_NAME:?}" "${LAB_GATEWAY:?}"
 
 mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
 for controller in cpu cpuacct cpuset blkio memory devices freezer pids; do
@@ -25,6 +25,10 @@ fi
 # `systemctl` on a lab host restarts this host's dockerd (the scripts under test call it).
 mount --bind "$LAB_DIR/sbin" /usr/local/sbin
 hostname "$LAB_NAME"
+# A resolver that resolves nothing: the lab bridge's own address, where nothing answers. Neither
+# sshd nor dockerd (nor its embedded DNS for containers) may ask the machine's resolver anything.
+printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$LAB_GATEWAY" >"$LAB_HOSTDIR/resolv.conf"
+mount --bind "$LAB_HOSTDIR/resolv.conf" /etc/resolv.conf
 
 /usr/sbin/sshd -f "$LAB_HOSTDIR/sshd_config" -E "$LAB_HOSTDIR/sshd.log"
 /usr/local/sbin/dockerd-ctl start

@@ -12,6 +12,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_ROOT=${LAB_ROOT:-/tmp/pulumi-swarm-lab}
+# Every lab host also answers SSH on this port, and lets this user in with the lab key (sudo).
+ALT_SSH_PORT=2222
+LAB_USER=pswlab
 
 die() { echo "labhosts: $*" >&2; exit 1; }
 
@@ -33,6 +36,16 @@ require_tools() {
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   ((${#missing[@]} == 0)) || die "missing tools: ${missing[*]} (apt-get install docker.io openssh-server iproute2 busybox-static iptables)"
+}
+
+# A login user other than root, with password-less sudo, like a cloud image's "ubuntu" user.
+ensure_lab_user() {
+  id "$LAB_USER" >/dev/null 2>&1 || useradd -m -s /bin/bash "$LAB_USER"
+  if [[ -d /etc/sudoers.d ]]; then
+    local rule="$LAB_USER ALL=(ALL) NOPASSWD:ALL"
+    [[ $(cat /etc/sudoers.d/pulumi-swarm-lab 2>/dev/null) == "$rule" ]] ||
+      { echo "$rule" >/etc/sudoers.d/pulumi-swarm-lab && chmod 0440 /etc/sudoers.d/pulumi-swarm-lab; }
+  fi
 }
 
 ensure_lab_files() {
@@ -95,6 +108,7 @@ ENV
   cat >"$hostdir/sshd_config" <<SSHD
 ListenAddress $ip
 Port 22
+Port $ALT_SSH_PORT
 HostKey $labdir/ssh_host_ed25519_key
 PidFile /run/sshd.pid
 AuthorizedKeysFile $labdir/authorized_keys
@@ -108,7 +122,7 @@ Subsystem sftp internal-sftp
 SSHD
   if host_running "$ns"; then return 0; fi
   ip netns exec "$ns" unshare --mount --uts --propagation private -- \
-    env LAB_HOSTDIR="$hostdir" LAB_DIR="$labdir" LAB_NAME="$name" bash "$here/host-boot.sh"
+    env LAB_HOSTDIR="$hostdir" LAB_DIR="$labdir" LAB_NAME="$name" LAB_GATEWAY="$subnet_prefix.1" bash "$here/host-boot.sh"
 }
 
 wait_host() {
@@ -138,7 +152,8 @@ load_image() {
 
 print_json() {
   local count=$1 first=1
-  printf '{"id":%s,"bridge":"%s","gateway":"%s.1","privateKeyPath":"%s","hosts":[' "$id" "$bridge" "$subnet_prefix" "$labdir/id_ed25519"
+  printf '{"id":%s,"bridge":"%s","gateway":"%s.1","privateKeyPath":"%s","hostKeyPath":"%s","user":"%s","altSshPort":%s,"hosts":[' \
+    "$id" "$bridge" "$subnet_prefix" "$labdir/id_ed25519" "$labdir/ssh_host_ed25519_key.pub" "$LAB_USER" "$ALT_SSH_PORT"
   for n in $(seq 1 "$count"); do
     ((first)) || printf ','
     first=0
@@ -151,6 +166,7 @@ cmd_up() {
   lab_vars "$1"
   local count=${2:?count of hosts}
   require_tools
+  ensure_lab_user
   ensure_lab_files
   ensure_bridge
   echo "$count" >"$labdir/count"

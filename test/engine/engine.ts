@@ -1,0 +1,195 @@
+/**
+ * The real Pulumi engine for tests: the CLI, language runtime and the real command and docker
+ * providers built by scripts/setup-pulumi-tools.sh, driven through the Automation API with a
+ * throwaway file backend. Programs are inline (they run in the test's process and talk to the real
+ * CLI over gRPC); the CLI runs the real provider plugins. Nothing here stands in for a plugin.
+ */
+import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import {
+  LocalWorkspace,
+  PulumiCommand,
+  type OpMap,
+  type OutputMap,
+  type PulumiFn,
+  type Stack,
+} from "@pulumi/pulumi/automation";
+
+const run = promisify(execFile);
+export const REPO = path.resolve(__dirname, "..", "..");
+const TOOLS = process.env.PULUMI_TOOLS_DIR ?? path.join(REPO, ".pulumi-tools");
+const BIN = path.join(TOOLS, "bin");
+const PULUMI_HOME = process.env.PULUMI_HOME ?? path.join(TOOLS, "home");
+
+/** Why the engine cannot run here (tools not set up), or undefined when it can. */
+export function engineUnavailableReason(): string | undefined {
+  const needed = [
+    path.join(BIN, "pulumi"),
+    path.join(BIN, "pulumi-language-nodejs"),
+    path.join(PULUMI_HOME, "plugins", "resource-command-v1.2.1", "pulumi-resource-command"),
+    path.join(PULUMI_HOME, "plugins", "resource-docker-v5.2.0", "pulumi-resource-docker"),
+  ];
+  const missing = needed.filter((f) => !fs.existsSync(f));
+  return missing.length > 0
+    ? `the Pulumi toolchain is not set up (missing ${missing.map((m) => path.relative(REPO, m)).join(", ")}): run scripts/setup-pulumi-tools.sh`
+    : undefined;
+}
+
+/** The environment every engine run gets: offline, local backend, lab passphrase. */
+export function engineEnv(backendDir: string): Record<string, string> {
+  return {
+    PATH: `${BIN}:${process.env.PATH ?? ""}`,
+    PULUMI_HOME,
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "pulumi-swarm-lab-only",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    NODE_PATH: path.join(REPO, "node_modules"),
+  };
+}
+
+/** Resource changes of an operation without the "same" count: empty means nothing changed. */
+export function changes(summary: OpMap | Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [op, n] of Object.entries(summary ?? {})) if (op !== "same" && n) out[op] = n;
+  return out;
+}
+
+/** What one engine operation ended with. */
+export interface EngineResult {
+  ok: boolean;
+  seconds: number;
+  changes: Record<string, number>;
+  outputs: OutputMap;
+  /** The engine's own output of this operation. */
+  output: string;
+  /** The error's message when it failed. */
+  error?: string;
+}
+
+/** One stack on a fresh local backend, driven by the real CLI. */
+export class EngineStack {
+  /** Every line the engine printed, across all operations (for leak checks). */
+  readonly log: string[] = [];
+
+  private constructor(
+    readonly stack: Stack,
+    private program: PulumiFn,
+    readonly workDir: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** A new stack of `project` with `program`, its state in a fresh temporary backend. */
+  static async create(project: string, program: PulumiFn, stackName = "test"): Promise<EngineStack> {
+    const reason = engineUnavailableReason();
+    if (reason) throw new Error(reason);
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `pulumi-${project}-`));
+    const backend = path.join(workDir, "state");
+    fs.mkdirSync(backend);
+    const env = engineEnv(backend);
+    const pulumiCommand = await PulumiCommand.get({ root: TOOLS, skipVersionCheck: false });
+    const stack = await LocalWorkspace.createStack(
+      { projectName: project, stackName, program },
+      {
+        workDir,
+        envVars: env,
+        pulumiHome: PULUMI_HOME,
+        pulumiCommand,
+        projectSettings: { name: project, runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } },
+      },
+    );
+    return new EngineStack(stack, program, workDir, env);
+  }
+
+  private async op(
+    what: string,
+    fn: (
+      onOutput: (line: string) => void,
+    ) => Promise<{ summary?: { resourceChanges?: OpMap }; outputs?: OutputMap; changeSummary?: OpMap }>,
+  ): Promise<EngineResult> {
+    const lines: string[] = [];
+    const onOutput = (text: string) => {
+      lines.push(text);
+      this.log.push(text);
+      if (process.env.ENGINE_VERBOSE) process.stderr.write(text);
+    };
+    const start = Date.now();
+    try {
+      const r = await fn(onOutput);
+      return {
+        ok: true,
+        seconds: (Date.now() - start) / 1000,
+        changes: changes(r.summary?.resourceChanges ?? r.changeSummary),
+        outputs: r.outputs ?? {},
+        output: lines.join(""),
+      };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.push(message);
+      return {
+        ok: false,
+        seconds: (Date.now() - start) / 1000,
+        changes: {},
+        outputs: {},
+        output: lines.join(""),
+        error: `${what} failed: ${message}`,
+      };
+    }
+  }
+
+  /** `pulumi up` (with `program` replacing the current one when given). */
+  up(program?: PulumiFn, opts: { refresh?: boolean } = {}): Promise<EngineResult> {
+    if (program) this.program = program;
+    return this.op("up", (onOutput) =>
+      this.stack.up({ program: this.program, onOutput, refresh: opts.refresh, color: "never" }),
+    );
+  }
+
+  /** `pulumi preview` (with `--diff`), the plan in the engine's words. */
+  preview(program?: PulumiFn, opts: { refresh?: boolean } = {}): Promise<EngineResult> {
+    if (program) this.program = program;
+    return this.op("preview", (onOutput) =>
+      this.stack.preview({
+        program: this.program,
+        onOutput,
+        refresh: opts.refresh,
+        diff: true,
+        color: "never",
+      }),
+    );
+  }
+
+  /** `pulumi refresh`. */
+  refresh(): Promise<EngineResult> {
+    return this.op("refresh", (onOutput) => this.stack.refresh({ onOutput, color: "never" }));
+  }
+
+  /** `pulumi destroy`. */
+  destroy(): Promise<EngineResult> {
+    return this.op("destroy", (onOutput) => this.stack.destroy({ onOutput, color: "never" }));
+  }
+
+  /** `pulumi stack export` through the CLI, secrets encrypted (the Automation API's export decrypts them). */
+  async exportState(): Promise<string> {
+    const { stdout } = await run("pulumi", ["stack", "export", "--stack", this.stack.name], {
+      cwd: this.workDir,
+      env: { ...process.env, ...this.env },
+      maxBuffer: 64 << 20,
+    });
+    return stdout;
+  }
+
+  /** Removes the stack's state and its work directory (the resources must be gone already). */
+  async remove(): Promise<void> {
+    await this.stack.workspace.removeStack(this.stack.name, { force: true }).catch(() => undefined);
+    fs.rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
+
+/** The version the built CLI reports. */
+export function cliVersion(): string {
+  return execFileSync(path.join(BIN, "pulumi"), ["version"], { encoding: "utf8" }).trim();
+}
