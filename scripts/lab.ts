@@ -92,7 +92,7 @@ async function down(): Promise<void> {
         step(`pulumi destroy --stack ${STACK}`);
         pulumi(["destroy", "--stack", STACK, "--yes"]);
       }
-      pulumi(["stack", "rm", STACK, "--yes", "--force"], { quiet: true });
+      pulumi(["stack", "rm", STACK, "--yes", "--force", "--preserve-config"], { quiet: true });
     }
   }
   step(`removing lab ${LAB_ID}`);
