@@ -1,7 +1,7 @@
 /**
  * The pulumi-swarm program, free of `pulumi.Config`: `buildStack` composes hosts -> SwarmCluster
  * -> workloads -> delivery platform from a parsed stack config, so the Pulumi entry point
- * (stacks/index.ts), the tests and the lab runner all build exactly the same thing.
+ * (stacks/index.ts) and the tests build exactly the same thing.
  */
 import * as fs from "fs";
 import * as path from "path";
