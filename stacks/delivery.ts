@@ -4,17 +4,23 @@
  * node and Jenkins' deploy key authorized on the manager.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AlicloudHosts } from "../components/hosts/alicloud/alicloudHosts";
-import { AwsHosts } from "../components/hosts/aws/awsHosts";
-import { SwarmHost } from "../components/hosts/types";
-import { HostSize } from "../components/cicd/validate";
-import { CicdPort } from "../components/cicd/common";
-import { GitLabHost, gitlabPorts } from "../components/cicd/gitlabHost";
-import { HarborHost, harborPorts } from "../components/cicd/harborHost";
-import { JenkinsHost, jenkinsPorts } from "../components/cicd/jenkinsHost";
-import { RegistryTrust } from "../components/cicd/registryTrust";
-import { SonarQubeHost, sonarqubePorts } from "../components/cicd/sonarqubeHost";
-import { SwarmCluster } from "../components/cluster/swarmCluster";
+import {
+  AlicloudHosts,
+  AwsHosts,
+  CicdPort,
+  GitLabHost,
+  gitlabPorts,
+  HarborHost,
+  harborPorts,
+  HostSize,
+  JenkinsHost,
+  jenkinsPorts,
+  RegistryTrust,
+  SonarQubeHost,
+  sonarqubePorts,
+  SwarmCluster,
+  SwarmHost,
+} from "../index";
 import { CICD_TOOLS, CicdConfig, CicdTool, CONFIG_KEYS, StackConfig } from "./config";
 import { awsInstanceSize } from "./instanceSizes";
 

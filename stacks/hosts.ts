@@ -4,11 +4,16 @@
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { AlicloudHosts, AlicloudHostsArgs } from "../components/hosts/alicloud/alicloudHosts";
-import { AwsHosts, AwsHostsArgs } from "../components/hosts/aws/awsHosts";
-import { peerCidrsOf } from "../components/hosts/crossCloud";
-import { existingHosts, ExistingServerArgs } from "../components/hosts/existing";
-import { SwarmHost } from "../components/hosts/types";
+import {
+  AlicloudHosts,
+  AlicloudHostsArgs,
+  AwsHosts,
+  AwsHostsArgs,
+  existingHosts,
+  ExistingServerArgs,
+  peerCidrsOf,
+  SwarmHost,
+} from "../index";
 import { CONFIG_KEYS, HostsConfig, SECRET_KEYS, StackConfig, StackConfigError } from "./config";
 
 /** What the host layer hands to the cluster. */

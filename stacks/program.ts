@@ -7,8 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { SwarmCluster } from "../components/cluster/swarmCluster";
-import { SwarmNodeArgs } from "../components/cluster/types";
+import { SwarmCluster, SwarmNodeArgs } from "../index";
 import {
   CONFIG_KEYS,
   ConfigProblem,

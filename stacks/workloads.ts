@@ -3,11 +3,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmCluster } from "../components/cluster/swarmCluster";
-import { ComposeStack } from "../components/workloads/composeStack";
-import { OverlayNetwork } from "../components/workloads/overlayNetwork";
-import { SwarmService } from "../components/workloads/swarmService";
-import { SwarmServiceArgs } from "../components/workloads/serviceTypes";
+import { ComposeStack, OverlayNetwork, SwarmCluster, SwarmService, SwarmServiceArgs } from "../index";
 import { CONFIG_KEYS, SECRET_KEYS, StackConfig, WorkloadsConfig } from "./config";
 import { configProblem } from "./hosts";
 
