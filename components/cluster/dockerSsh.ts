@@ -31,8 +31,23 @@ export function dockerSshDir(): string {
   return process.env.PULUMI_SWARM_SSH_DIR ?? path.join(os.homedir(), ".pulumi-swarm", "ssh");
 }
 
+/**
+ * ssh reads these files through its own parsers: it expands `%` tokens (and `${VAR}`) in
+ * IdentityFile and UserKnownHostsFile, and splits UserKnownHostsFile on whitespace unless quoted.
+ * `%` cannot even be escaped for `-i` (ssh checks the raw path exists before expanding it). So a
+ * directory with such characters is refused with the fix, instead of an ssh failure far away
+ * ("Host key verification failed", "percent_expand: unknown key %d").
+ */
+const UNSAFE_FOR_SSH = /[%"'\\]|\$\{|\p{Cc}/u;
+
 function privateDir(): string {
   const dir = dockerSshDir();
+  if (UNSAFE_FOR_SSH.test(dir)) {
+    throw new Error(
+      `pulumi-swarm: the Docker provider's ssh cannot use key files under ${JSON.stringify(dir)} (ssh expands or splits ` +
+        "'%', '${', quotes, backslashes and control characters in file paths); set PULUMI_SWARM_SSH_DIR to a plain directory, e.g. /var/lib/pulumi-swarm/ssh",
+    );
+  }
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // mkdir keeps the mode of a directory that already exists: tighten it every time.
   fs.chmodSync(dir, 0o700);
@@ -68,6 +83,9 @@ export function writeKnownHosts(host: string, port: number, hostKey: string): st
   return writePrivateFile(`known_hosts-${digest(content)}`, content);
 }
 
+/** ssh splits a UserKnownHostsFile value on whitespace (it takes a list): quote a path that has any. */
+const quoteIfSpaced = (file: string) => (/\s/.test(file) ? `"${file}"` : file);
+
 /** ssh options that authenticate with the connection's key and check the host key when pinned. */
 function authOptions(conn: PlainConnection): string[] {
   // With a passphrase the key cannot be used non-interactively: ssh falls back to the agent.
@@ -80,7 +98,7 @@ function authOptions(conn: PlainConnection): string[] {
         "-o",
         "StrictHostKeyChecking=yes",
         "-o",
-        `UserKnownHostsFile=${writeKnownHosts(conn.host, conn.port, conn.hostKey)}`,
+        `UserKnownHostsFile=${quoteIfSpaced(writeKnownHosts(conn.host, conn.port, conn.hostKey))}`,
       ]
     : ["-o", "StrictHostKeyChecking=accept-new"];
   return ["-o", "BatchMode=yes", ...key, ...hostKey];

@@ -174,6 +174,8 @@ export class Lab {
         clearTimeout(timer);
         resolve({ code: code ?? -1, stdout, stderr });
       });
+      // ssh that exits before reading stdin (host down) must not crash the test with EPIPE.
+      child.stdin.on("error", () => undefined);
       child.stdin.end(stdin);
     });
   }

@@ -29,6 +29,9 @@ hostname "$LAB_NAME"
 # sshd nor dockerd (nor its embedded DNS for containers) may ask the machine's resolver anything.
 printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$LAB_GATEWAY" >"$LAB_HOSTDIR/resolv.conf"
 mount --bind "$LAB_HOSTDIR/resolv.conf" /etc/resolv.conf
+# The host's own name resolves locally (sudo looks it up), nothing else is added.
+printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$LAB_NAME" >"$LAB_HOSTDIR/hosts"
+mount --bind "$LAB_HOSTDIR/hosts" /etc/hosts
 
 /usr/sbin/sshd -f "$LAB_HOSTDIR/sshd_config" -E "$LAB_HOSTDIR/sshd.log"
 /usr/local/sbin/dockerd-ctl start

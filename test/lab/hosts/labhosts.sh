@@ -41,6 +41,8 @@ require_tools() {
 # A login user other than root, with password-less sudo, like a cloud image's "ubuntu" user.
 ensure_lab_user() {
   id "$LAB_USER" >/dev/null 2>&1 || useradd -m -s /bin/bash "$LAB_USER"
+  # useradd leaves the account locked ("not allowed because account is locked"): no password, key only.
+  [[ $(getent shadow "$LAB_USER" | cut -d: -f2) == "*" ]] || usermod -p '*' "$LAB_USER"
   if [[ -d /etc/sudoers.d ]]; then
     local rule="$LAB_USER ALL=(ALL) NOPASSWD:ALL"
     [[ $(cat /etc/sudoers.d/pulumi-swarm-lab 2>/dev/null) == "$rule" ]] ||
@@ -50,7 +52,9 @@ ensure_lab_user() {
 
 ensure_lab_files() {
   mkdir -p "$labdir/sbin"
-  chmod 700 "$labdir"
+  # Traversable (not listable) by the lab user, whose sshd reads authorized_keys here as that user;
+  # the private key inside stays 0600.
+  chmod 711 "$labdir"
   [[ -f $labdir/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N "" -C "pulumi-swarm-lab$id" -f "$labdir/id_ed25519"
   cp "$labdir/id_ed25519.pub" "$labdir/authorized_keys"
   [[ -f $labdir/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N "" -f "$labdir/ssh_host_ed25519_key"
