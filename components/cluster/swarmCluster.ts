@@ -12,7 +12,8 @@ import { asRemoteCommand, withRerunMarker } from "./scripts/shell";
 import { renderPrepareScript } from "./scripts/prepare";
 import { renderInitScript } from "./scripts/init";
 import { renderJoinScript, renderLeaveScript } from "./scripts/join";
-import { renderDeregisterScript, renderNodeDrainScript, renderNodeSettingsScript } from "./scripts/node";
+import { renderDeregisterScript } from "./scripts/node";
+import { SwarmNodeState } from "./nodeState";
 
 const TYPE = "swarm:index:SwarmCluster";
 
@@ -61,7 +62,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     }
     return this.dockerProvider;
   }
-  /** When every node is configured: the last remote command of each node, for `dependsOn`. */
+  /** When every node is configured: each node's state resource, for `dependsOn`. */
   readonly ready: pulumi.Resource[];
   private readonly clusterName: string;
 
@@ -216,35 +217,38 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       return membership;
     };
 
-    // Settings are applied from the node's admin manager, once both the node and that manager are in.
+    // What can drift on a node (membership, role, labels, availability, a manager's lock) is one
+    // resource with a real read (nodeState.ts): refresh sees drift, preview shows it in these
+    // words, up repairs it, and a manager that came back locked is unlocked by a plain up. Its
+    // settings are applied from the node's admin manager, once both the node and that manager are in.
+    // It keeps the name of the settings Command it replaces (`<cluster>-<host>-node`; the type
+    // differs, so existing stacks create it and then delete the old Command, whose delete finds the
+    // node claimed by the new resource and leaves it as it is: no node drains or leaves).
     const configure = (node: SwarmNodeArgs) => {
       const admin = adminOf(node);
-      const adminClaim = claimFor(name, node.host.name, admin.host.connection);
-      const membership = joined.get(node)!;
-      const nodeId = membership.stdout.apply(lastLine);
-      const settings = rerunWhen(
-        pulumi.all([nodeId, adminClaim]).apply(([id, claim]) =>
-          renderNodeSettingsScript({
-            nodeId: id,
-            role: node.role,
-            labels: node.labels ?? {},
-            availability: node.availability ?? "active",
-            claim,
-          }),
-        ),
-        [reconcile],
-      );
-      return command(
+      return new SwarmNodeState(
         `${name}-${node.host.name}-node`,
-        admin.host,
         {
-          create: settings,
-          update: settings,
-          delete: pulumi
-            .all([nodeId, adminClaim])
-            .apply(([id, claim]) => asRemoteCommand(renderNodeDrainScript({ nodeId: id, claim }))),
+          cluster: name,
+          host: node.host.name,
+          advertiseAddr: node.host.advertiseAddr,
+          role: node.role,
+          labels: node.labels ?? {},
+          availability: node.availability ?? "active",
+          connection: node.host.connection,
+          adminConnection: admin.host.connection,
+          joinAddrs: addrs(managers),
+          secrets: initResult.apply((init) => ({
+            joinToken: node.role === "manager" ? init.managerToken : init.workerToken,
+            unlockKey: init.unlockKey,
+            clusterId: init.clusterId,
+          })),
+          reconcile,
         },
-        { dependsOn: [membership, joined.get(admin)!] },
+        {
+          parent: this,
+          dependsOn: [...hostDeps(node.host), ...hostDeps(admin.host), joined.get(node)!, joined.get(admin)!],
+        },
       );
     };
 
@@ -265,8 +269,9 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     this.unlockKey = pulumi.secret(initResult.apply((r) => r.unlockKey));
     this.clusterId = pulumi.unsecret(initResult.apply((r) => r.clusterId));
     this.managerAddress = pulumi.output(first.host.advertiseAddr).apply((addr) => `${addr}:2377`);
+    // From the node resources: a node that left and joined again has a new id.
     this.nodeIds = pulumi
-      .all(nodes.map((n) => joined.get(n)!.stdout.apply(lastLine)))
+      .all(configured.map((n) => n.nodeId))
       .apply((ids) => Object.fromEntries(nodes.map((n, i) => [n.host.name, ids[i]])));
     this.ready = configured;
     this.managerHost = first.host;

@@ -30,6 +30,10 @@ describe("SwarmCluster under mocks", () => {
   beforeAll(async () => {
     run = await installMocks({
       newResource: (args) => {
+        // A node's state resource reports the node id the swarm gave its host.
+        const node = /-node-(\d+)-node$/.exec(args.name);
+        if (args.type === "pulumi-nodejs:dynamic:Resource" && node)
+          return { ...args.inputs, nodeId: `id-${node[1]}` };
         if (args.type !== "command:remote:Command") return undefined;
         if (args.name.endsWith("-init")) {
           const summary = {
@@ -73,7 +77,14 @@ describe("SwarmCluster under mocks", () => {
       ["join", "node", "prepare", "registration"].map((s) => `prod-node-${n}-${s}`);
     expect(names).toEqual(["prod-docker", "prod-init", ...[1, 2, 3, 4, 5].flatMap(perNode)].sort());
     expect(run.named("prod-docker").type).toBe("pulumi:providers:docker");
-    expect(mine.filter((r) => r.type === "command:remote:Command")).toHaveLength(21);
+    expect(mine.filter((r) => r.type === "command:remote:Command")).toHaveLength(16);
+    // Each node's drift-prone state is one dynamic resource with a read (not a Command).
+    expect(
+      mine
+        .filter((r) => r.type === "pulumi-nodejs:dynamic:Resource")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([1, 2, 3, 4, 5].map((n) => `prod-node-${n}-node`));
     expect(await valueOf(cluster.nodeIds)).toEqual({
       "node-1": "id-1",
       "node-2": "id-2",
@@ -148,12 +159,17 @@ describe("SwarmCluster under mocks", () => {
     expect(prepare).toContain("SWARM_PORTS=('2377/tcp' '7946/tcp' '7946/udp' '4790/udp')");
     const settings = run.named("opt-node-1-node");
     // The first manager is administered from the second, so removing it is done from a manager that stays.
-    expect((unwrapSecrets(settings.inputs.connection) as { host: string }).host).toBe("10.0.0.2");
-    expect(String(settings.inputs.create)).toContain("DESIRED=('zone=a')");
-    expect(String(run.named("opt-node-4-node").inputs.create)).toContain("--availability drain");
-    expect((unwrapSecrets(run.named("opt-node-4-node").inputs.connection) as { host: string }).host).toBe(
-      "10.0.0.1",
-    );
+    expect((unwrapSecrets(settings.inputs.adminConnection) as { host: string }).host).toBe("10.0.0.2");
+    expect((unwrapSecrets(settings.inputs.connection) as { host: string }).host).toBe("10.0.0.1");
+    expect(settings.inputs).toMatchObject({ role: "manager", labels: { zone: "a" }, availability: "active" });
+    expect(run.named("opt-node-4-node").inputs).toMatchObject({
+      role: "worker",
+      labels: {},
+      availability: "drain",
+    });
+    expect(
+      (unwrapSecrets(run.named("opt-node-4-node").inputs.adminConnection) as { host: string }).host,
+    ).toBe("10.0.0.1");
   });
 
   const three = () => [
@@ -268,7 +284,7 @@ describe("SwarmCluster under mocks", () => {
       run.resources.filter((r) => r.name.startsWith(prefix) && r.type === "command:remote:Command");
     for (const c of commands("rerun-")) expect(c.inputs.triggers).toBeUndefined();
     // A new `reconcile` value changes the scripts' text: an update that re-runs them, not a replacement.
-    for (const suffix of ["node-2-prepare", "node-2-join", "node-2-node"]) {
+    for (const suffix of ["node-2-prepare", "node-2-join"]) {
       const before = String(run.named(`rerun-a-${suffix}`).inputs.create);
       const after = String(run.named(`rerun-b-${suffix}`).inputs.create);
       expect(before).toMatch(/# pulumi-swarm: runs again when this changes: [0-9a-f]{16}\n/);
@@ -281,6 +297,9 @@ describe("SwarmCluster under mocks", () => {
           .replace(/\b[0-9a-f]{20}\b/g, "claim");
       expect(plain(after)).toBe(plain(before));
     }
+    // The node state resource carries `reconcile` as a plain input: a change is an in-place update.
+    expect(run.named("rerun-a-node-2-node").inputs.reconcile).toBe("2026-11-01");
+    expect(run.named("rerun-b-node-2-node").inputs.reconcile).toBe("2026-11-02");
   });
 
   it("creates no Docker provider with dockerProvider: false, and says so when it is read", async () => {

@@ -318,7 +318,11 @@ describe("Pulumi.yaml config declarations", () => {
   };
 
   it("declares exactly the keys the program reads, each with a description", () => {
-    expect(project).toMatchObject({ name: "pulumi-swarm", main: "stacks/index.ts", stackConfigDir: "stacks/" });
+    expect(project).toMatchObject({
+      name: "pulumi-swarm",
+      main: "stacks/index.ts",
+      stackConfigDir: "stacks/",
+    });
     expect(Object.keys(project.config).sort()).toEqual(
       [...Object.values(CONFIG_KEYS), ...Object.values(SECRET_KEYS)].sort(),
     );

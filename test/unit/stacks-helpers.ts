@@ -67,6 +67,9 @@ export function installStackMocks(clusterName: string, options: StackMockOptions
         return { ...args.inputs, stdout: "ok\n", stderr: "" };
       }
       const inputs = args.inputs as Record<string, unknown>;
+      // A node's state resource (SwarmNodeState): the node id the swarm gave the host.
+      if (args.type === "pulumi-nodejs:dynamic:Resource" && inputs.kind === "swarm:cluster:Node")
+        return { ...inputs, nodeId: `id-${String(inputs.host)}` };
       switch (args.type) {
         case "random:index/randomPassword:RandomPassword":
           return { ...inputs, result: GENERATED_PASSWORD };

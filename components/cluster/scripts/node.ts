@@ -1,5 +1,7 @@
 import { PRELUDE, shq } from "./shell";
 
+/** Prefix of the node labels the cluster keeps for itself (never reported as drift, never removed). */
+export const LABEL_PREFIX = "pulumi-swarm.";
 /** Node label that records which settings resource owns a node (see claims in the README). */
 export const CLAIM_LABEL = "pulumi-swarm.claim";
 /** Node label listing the label keys this cluster manages, so removed ones can be taken off. */
@@ -14,6 +16,11 @@ export interface NodeSettingsOptions {
   availability: "active" | "pause" | "drain";
   /** Identity of the settings resource. */
   claim: string;
+  /**
+   * The node's id before this run, when it differs from `nodeId` (the host left and joined again):
+   * that entry is removed once the managers see it down, so no stale "down" node is left.
+   */
+  previousNodeId?: string;
 }
 
 const QUORUM_CHECK = `# quorum_allows_losing N: would N fewer reachable managers keep a Raft majority?
@@ -45,6 +52,12 @@ changes=()
 # A host that rejoined (after leaving by hand, or a failed join) leaves its old entry "down" at the
 # same address; it would count as a missing replica of global services.
 addr=$(dk node inspect --format '{{.Status.Addr}}' "$NODE")
+PREVIOUS=${shq(opts.previousNodeId ?? "")}
+if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "$NODE" ] && dk node inspect "$PREVIOUS" >/dev/null 2>&1; then
+  previous_down() { [ "$(dk node inspect --format '{{.Status.State}}' "$PREVIOUS" 2>/dev/null || echo gone)" != ready ]; }
+  wait_for 120 "the node's old entry $PREVIOUS to be down" previous_down
+  if dk node inspect "$PREVIOUS" >/dev/null 2>&1; then dk node rm "$PREVIOUS" >/dev/null; changes+=("removed old entry $PREVIOUS"); fi
+fi
 for id in $(dk node ls -q); do
   [ "$id" = "$NODE" ] && continue
   read -r other_addr other_state < <(dk node inspect --format '{{.Status.Addr}} {{.Status.State}}' "$id")
@@ -77,9 +90,11 @@ for pair in "\${DESIRED[@]}"; do
   wanted[$key]=1
   if [ "\${current[$key]-__unset__}" != "$value" ]; then args+=(--label-add "$key=$value"); changes+=("label $key"); fi
 done
-IFS=',' read -r -a managed <<<"\${current[${MANAGED_LABELS_LABEL}]-}"
-for key in "\${managed[@]}"; do
-  if [ -n "$key" ] && [ -z "\${wanted[$key]-}" ] && [ -n "\${current[$key]+x}" ]; then args+=(--label-rm "$key"); changes+=("label -$key"); fi
+# The declared labels are the node's labels: any other one (added by hand) is taken off, except the
+# cluster's own bookkeeping labels.
+for key in "\${!current[@]}"; do
+  case "$key" in ${LABEL_PREFIX}*) continue ;; esac
+  if [ -z "\${wanted[$key]-}" ]; then args+=(--label-rm "$key"); changes+=("label -$key"); fi
 done
 MANAGED=${shq(keys.join(","))}
 if [ "\${current[${MANAGED_LABELS_LABEL}]-}" != "$MANAGED" ]; then args+=(--label-add "${MANAGED_LABELS_LABEL}=$MANAGED"); fi
@@ -96,7 +111,15 @@ if [ \${#changes[@]} -eq 0 ]; then echo "unchanged"; else echo "changed: \${chan
  * drains the node and waits (bounded) for its tasks to stop, so they are rescheduled before it
  * goes. Does nothing when a newer resource has claimed the node (a replacement, not a removal).
  */
-export function renderNodeDrainScript(opts: Pick<NodeSettingsOptions, "nodeId" | "claim">): string {
+export function renderNodeDrainScript(
+  opts: Pick<NodeSettingsOptions, "nodeId" | "claim"> & {
+    /**
+     * Take the claim label off once drained, so the registration resource's delete (which skips
+     * entries claimed by someone else) removes the node's entry after it leaves.
+     */
+    releaseClaim?: boolean;
+  },
+): string {
   return `${PRELUDE}
 NODE=${shq(opts.nodeId)}
 if ! is_manager; then log "not a manager here; the node's own leave will take it out"; exit 0; fi
@@ -106,7 +129,12 @@ if [ "$claim_now" != ${shq(opts.claim)} ]; then log "node $NODE is owned by a ne
 dk node update --availability drain "$NODE" >/dev/null
 no_tasks() { [ -z "$(dk node ps "$NODE" --filter desired-state=running -q 2>/dev/null)" ]; }
 for _ in $(seq 1 120); do no_tasks && break; sleep 0.5; done
-echo drained
+${
+  opts.releaseClaim
+    ? `dk node update --label-rm ${shq(CLAIM_LABEL)} "$NODE" >/dev/null
+`
+    : ""
+}echo drained
 `;
 }
 
@@ -138,5 +166,81 @@ for _ in $(seq 1 240); do
 done
 if [ "$pending" = 1 ]; then log "the node at $ADDR is still not down after 120 s; remove its entry with 'docker node rm' once it is"; fi
 echo "deregistered $removed"
+`;
+}
+
+/**
+ * Renders the read-only script that reports the swarm state of the host it runs on, as one line
+ * `state|nodeId` (state: active, locked, inactive, pending or error). Fails when dockerd does not
+ * answer, so an unreachable node is never mistaken for one that left.
+ */
+export function renderNodeStatusScript(): string {
+  return `${PRELUDE}
+state=$(swarm_state)
+if [ "$state" = unreachable ]; then fail "dockerd does not answer on this host"; fi
+printf '%s|%s\\n' "$state" "$(dk info --format '{{.Swarm.NodeID}}' 2>/dev/null | tr -d '[:space:]')"
+`;
+}
+
+/**
+ * Renders the read-only script, run on a manager, that prints node `nodeId` as Docker's JSON
+ * (`docker node inspect`), or `{"missing":true}` when the swarm no longer lists it. Fails when the
+ * host is not a working manager (locked, stopped, left), so a manager that cannot answer is never
+ * taken for proof that the node is gone.
+ */
+export function renderNodeInspectScript(opts: { nodeId: string }): string {
+  return `${PRELUDE}
+NODE=${shq(opts.nodeId)}
+if ! is_manager; then fail "this host is not a working swarm manager (swarm state: $(swarm_state)); a locked manager is unlocked by 'pulumi up'"; fi
+if [ -z "$NODE" ]; then echo '{"missing":true}'; exit 0; fi
+if ! out=$(dk node inspect --format '{{json .}}' "$NODE" 2>&1); then
+  case "$out" in *"not found"* | *"No such node"*) echo '{"missing":true}'; exit 0 ;; esac
+  fail "docker node inspect $NODE: $out"
+fi
+printf '%s\\n' "$out"
+`;
+}
+
+/**
+ * Renders the script that puts the host it runs on back into the swarm, run by the node resource
+ * on every create and update: a locked node is unlocked, a node that left (by hand, or a failed
+ * join) joins again, a node in the swarm is left alone (a node in another swarm is refused). Reads
+ * the join body (`POST /swarm/join` JSON with the token), the unlock key and the cluster id as
+ * three lines on fd 3, never from a command line. Prints the node id last.
+ */
+export function renderNodeMembershipScript(): string {
+  return `${PRELUDE}
+IFS= read -r join_body <&3 || true
+IFS= read -r unlock_key <&3 || true
+IFS= read -r CLUSTER_ID <&3 || true
+state=$(swarm_state)
+if [ "$state" = unreachable ]; then fail "dockerd does not answer on this host"; fi
+if [ "$state" = locked ]; then
+  [ -n "$unlock_key" ] || fail "this node is locked but the cluster has no unlock key (autolock is off in the config); unlock it by hand with 'docker swarm unlock'"
+  log "unlocking (the manager came back locked after a restart)"
+  printf '{"UnlockKey":"%s"}' "$unlock_key" | api POST /swarm/unlock >/dev/null
+  wait_for 60 "the node to be active after unlocking" is_active
+  state=active
+fi
+if [ "$state" = pending ]; then
+  wait_for 60 "the pending join to finish" not_pending
+  state=$(swarm_state)
+fi
+case "$state" in
+  active)
+    current=$(dk info --format '{{.Swarm.Cluster.ID}}' 2>/dev/null || true)
+    if [ -n "$current" ] && [ -n "$CLUSTER_ID" ] && [ "$current" != "$CLUSTER_ID" ]; then
+      fail "this host is in another swarm (cluster $current); run 'docker swarm leave' on it first if it should join this one"
+    fi
+    ;;
+  inactive | error)
+    if [ "$state" = error ]; then dk swarm leave --force >/dev/null 2>&1 || true; fi
+    log "joining the swarm again (the node had left it)"
+    printf '%s' "$join_body" | api POST /swarm/join >/dev/null
+    wait_for 120 "the node to be active after joining" is_active
+    ;;
+  *) fail "unexpected swarm state '$state'" ;;
+esac
+dk info --format '{{.Swarm.NodeID}}'
 `;
 }

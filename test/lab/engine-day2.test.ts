@@ -1,0 +1,345 @@
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { SwarmCluster } from "../../components/cluster/swarmCluster";
+import type { SwarmNodeArgs } from "../../components/cluster/types";
+import { EngineResult, EngineStack, REPO, cliVersion } from "../engine/engine";
+import { describeLab, eventually, Lab, NodeRow } from "./lab";
+
+jest.setTimeout(20 * 60_000);
+
+const run = promisify(execFile);
+
+/**
+ * Day 2 through the REAL Pulumi engine on five lab hosts (lab 81: 3 managers + 2 workers,
+ * autolock): a stack made by the previous release (the `-node` Commands) upgrades in place, then
+ * drift made by hand on the hosts is seen and repaired through the node state resources
+ * (components/cluster/nodeState.ts). Every step is read back from the swarm.
+ */
+describeLab(
+  "Day 2 through the real Pulumi engine (lab 81: 3 managers + 2 workers, autolock)",
+  () => {
+    const LAB_ID = 81;
+    const h = (i: number) => `lab${LAB_ID}-${i}`;
+    const FIRST = h(1);
+
+    interface NodeSpec {
+      host: string;
+      role: "manager" | "worker";
+      labels?: Record<string, string>;
+      availability?: "active" | "pause" | "drain";
+    }
+    const full: NodeSpec[] = [
+      { host: h(1), role: "manager", labels: { zone: "a" } },
+      { host: h(2), role: "manager", labels: { zone: "b" } },
+      { host: h(3), role: "manager", labels: { zone: "c" } },
+      { host: h(4), role: "worker", labels: { tier: "web", zone: "a" } },
+      { host: h(5), role: "worker", labels: { tier: "db" } },
+    ];
+    // One label changed in config: worker 4 moves to zone b.
+    const relabelled: NodeSpec[] = full.map((n) =>
+      n.host === h(4) ? { ...n, labels: { tier: "web", zone: "b" } } : n,
+    );
+
+    let lab: Lab;
+    let stack: EngineStack | undefined;
+    let sshDir: string;
+    let oldCode: string;
+    let destroyed = false;
+    const timings: string[] = [];
+
+    type ClusterClass = typeof SwarmCluster;
+    /** The inline program: a SwarmCluster (of this code or of `impl`) of `spec` on the lab hosts. */
+    const program =
+      (spec: NodeSpec[], impl: ClusterClass = SwarmCluster) =>
+      async () => {
+        const hosts = lab.swarmHosts();
+        const nodes: SwarmNodeArgs[] = spec.map((n) => {
+          const host = hosts.find((x) => x.name === n.host);
+          if (!host) throw new Error(`${n.host} is not a lab host`);
+          return { host, role: n.role, labels: n.labels, availability: n.availability };
+        });
+        const cluster = new impl("day2", { nodes, autolock: true });
+        return { nodeIds: cluster.nodeIds, unlockKey: cluster.unlockKey };
+      };
+
+    async function op(title: string, fn: () => Promise<EngineResult>): Promise<EngineResult> {
+      const result = await fn();
+      const line = `${title}: ${result.seconds.toFixed(1)} s, changes ${JSON.stringify(result.changes)}${result.ok ? "" : " FAILED"}`;
+      timings.push(line);
+      console.log(`engine ${line}`);
+      if (!result.ok)
+        throw new Error(`${result.error}\n--- engine output (tail)\n${result.output.slice(-8000)}`);
+      return result;
+    }
+    const engine = () => {
+      if (!stack) throw new Error("the stack was not created");
+      return stack;
+    };
+    const byHost = (rows: NodeRow[]) => new Map(rows.map((r) => [r.hostname, r]));
+    const userLabels = (row: NodeRow | undefined) =>
+      Object.fromEntries(Object.entries(row?.labels ?? {}).filter(([k]) => !k.startsWith("pulumi-swarm.")));
+    const swarmState = async (host: string) =>
+      (await lab.sh(host, "docker info --format '{{.Swarm.LocalNodeState}}'")).trim();
+
+    /** What differs between the swarm (read on `manager`) and `spec`: empty when they match. */
+    async function mismatches(spec: NodeSpec[], manager = FIRST): Promise<string[]> {
+      const rows = await lab.nodes(manager);
+      const found = byHost(rows);
+      const problems: string[] = [];
+      const listed = rows.map((r) => `${r.hostname}`).sort();
+      if (JSON.stringify(listed) !== JSON.stringify(spec.map((n) => n.host).sort()))
+        problems.push(`listed ${rows.map((r) => `${r.hostname}:${r.state}`).join(",")}`);
+      for (const n of spec) {
+        const row = found.get(n.host);
+        if (!row) continue;
+        if (row.state !== "ready") problems.push(`${n.host} state ${row.state}`);
+        if (row.role !== n.role) problems.push(`${n.host} role ${row.role}`);
+        if (row.availability !== (n.availability ?? "active"))
+          problems.push(`${n.host} availability ${row.availability}`);
+        if (n.role === "manager" && row.reachability !== "reachable")
+          problems.push(`${n.host} reachability ${row.reachability}`);
+        const labels = userLabels(row);
+        const want = n.labels ?? {};
+        if (
+          JSON.stringify(labels, Object.keys(labels).sort()) !==
+          JSON.stringify(want, Object.keys(want).sort())
+        )
+          problems.push(`${n.host} labels ${JSON.stringify(labels)}`);
+      }
+      return problems;
+    }
+    async function expectSwarm(spec: NodeSpec[], manager = FIRST): Promise<void> {
+      let problems: string[] = [];
+      await eventually(30, async () => (problems = await mismatches(spec, manager)).length === 0);
+      expect(problems).toEqual([]);
+    }
+
+    beforeAll(async () => {
+      await run("bash", [path.join(__dirname, "hosts", "labhosts.sh"), "down", String(LAB_ID)]);
+      const started = Date.now();
+      lab = await Lab.up(LAB_ID, 5);
+      console.log(
+        `pulumi ${cliVersion()}; lab ${LAB_ID} up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.hosts.map((x) => `${x.name}=${x.ip}`).join(" ")}`,
+      );
+      sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-ssh-"));
+      process.env.PULUMI_SWARM_SSH_DIR = path.join(sshDir, "ssh");
+      // The previous release's components (HEAD, with the `-node` settings Commands), extracted
+      // with `git archive` next to a symlink to this repo's node_modules: the old program runs from
+      // there, in this process, against the same stack and backend as the new one.
+      oldCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-old-code-"));
+      await run("bash", [
+        "-c",
+        `git -C ${REPO} archive HEAD components index.ts package.json | tar -x -C ${oldCode}`,
+      ]);
+      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(oldCode, "node_modules"));
+      stack = await EngineStack.create("swarm-engine-day2", program(full), `lab${LAB_ID}`);
+    });
+
+    afterAll(async () => {
+      console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
+      if (stack && !destroyed) await stack.destroy().catch(() => undefined);
+      await stack?.remove();
+      delete process.env.PULUMI_SWARM_SSH_DIR;
+      if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
+      if (oldCode) fs.rmSync(oldCode, { recursive: true, force: true });
+      if (!process.env.LAB_KEEP) await lab?.down();
+    });
+
+    let nodeIds: Record<string, string>;
+
+    it("upgrade: a stack made by the previous release (settings as `-node` Commands) moves to node state resources; no node drains, leaves or loses a label", async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const old = require(path.join(oldCode, "components", "cluster", "swarmCluster")) as {
+        SwarmCluster: ClusterClass;
+      };
+      expect(old.SwarmCluster).not.toBe(SwarmCluster);
+      const first = await op("up 1 (previous release: -node Commands)", () =>
+        engine().up(program(full, old.SwarmCluster)),
+      );
+      expect(Object.keys(first.changes)).toEqual(["create"]);
+      await expectSwarm(full);
+      const before = JSON.parse(await engine().exportState()) as {
+        deployment: { resources: { type: string; urn: string }[] };
+      };
+      const oldSettings = before.deployment.resources.filter(
+        (r) => r.type === "command:remote:Command" && r.urn.endsWith("-node"),
+      );
+      expect(oldSettings).toHaveLength(5);
+      nodeIds = first.outputs.nodeIds?.value as Record<string, string>;
+      // Watch the swarm during the upgrade: any node ever seen not active/ready is recorded.
+      const seen = new Set<string>();
+      let watching = true;
+      const watcher = (async () => {
+        while (watching) {
+          const rows = await lab.nodes(FIRST).catch(() => []);
+          for (const r of rows)
+            if (r.availability !== "active" || r.state !== "ready")
+              seen.add(`${r.hostname}:${r.availability}/${r.state}`);
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      })();
+
+      const preview = await op("preview (upgrade)", () => engine().preview(program(full)));
+      expect(preview.changes).toEqual({ create: 5, delete: 5 });
+      const up = await op("up 2 (upgrade to node state resources)", () => engine().up(program(full)));
+      watching = false;
+      await watcher;
+      // Only the five settings Commands go and the five node resources come: nothing else changes.
+      expect(up.changes).toEqual({ create: 5, delete: 5 });
+      // Each old Command's delete found the node claimed by the new resource and left it alone.
+      // (The engine prints each Command's stderr line twice: as it streams and in its summary.)
+      expect(
+        (up.output.match(/is owned by a newer resource; leaving it as it is/g) ?? []).length,
+      ).toBeGreaterThanOrEqual(5);
+      for (let i = 1; i <= 5; i++)
+        expect(up.output).toContain(
+          `node ${nodeIds[h(i)]} is owned by a newer resource; leaving it as it is`,
+        );
+      expect(up.output).not.toMatch(/^\s*drained\s*$/m);
+      expect([...seen]).toEqual([]);
+      await expectSwarm(full);
+      expect(up.outputs.nodeIds?.value).toEqual(nodeIds);
+      const after = JSON.parse(await engine().exportState()) as {
+        deployment: { resources: { type: string; urn: string }[] };
+      };
+      expect(
+        after.deployment.resources.filter(
+          (r) => r.type === "command:remote:Command" && r.urn.endsWith("-node"),
+        ),
+      ).toEqual([]);
+      expect(
+        after.deployment.resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource"),
+      ).toHaveLength(5);
+      const again = await op("up 3 (nothing changed)", () => engine().up(program(full)));
+      expect(again.changes).toEqual({});
+    });
+
+    it("a manager's dockerd restarted comes back locked; a plain `up` (no refresh, config unchanged) unlocks it with the key from state", async () => {
+      const m3 = h(3);
+      await lab.sh(m3, "dockerd-ctl restart");
+      expect(await eventually(60, async () => (await swarmState(m3)) === "locked")).toBe(true);
+      const preview = await op("preview (manager 3 locked)", () => engine().preview(program(full)));
+      expect(preview.changes).toEqual({ update: 1 });
+      expect(preview.output).toMatch(/\+ unlock\s*: "manager is locked/);
+      const up = await op("up 4 (plain: unlocks manager 3)", () => engine().up(program(full)));
+      expect(up.changes).toEqual({ update: 1 });
+      expect(await swarmState(m3)).toBe("active");
+      await expectSwarm(full);
+      // The key never went through a command line: the engine output has no key either.
+      const key = (await lab.sh(FIRST, "docker swarm unlock-key -q")).trim();
+      expect(engine().log.join("")).not.toContain(key);
+      const again = await op("up 5 (nothing changed)", () => engine().up(program(full)));
+      expect(again.changes).toEqual({});
+    });
+
+    it("`docker swarm leave` on a worker: `up --refresh` rejoins it, and no stale Down entry remains", async () => {
+      const w5 = h(5);
+      await lab.sh(w5, "docker swarm leave >/dev/null");
+      expect(await swarmState(w5)).toBe("inactive");
+      expect(await eventually(60, async () => byHost(await lab.nodes(FIRST)).get(w5)?.state === "down")).toBe(
+        true,
+      );
+      const preview = await op("preview --refresh (worker 5 left)", () =>
+        engine().preview(program(full), { refresh: true }),
+      );
+      expect(preview.output).toMatch(/~ membership\s*: "left" => "joined"/);
+      const up = await op("up 6 --refresh (rejoin worker 5)", () =>
+        engine().up(program(full), { refresh: true }),
+      );
+      expect(up.changes).toEqual({ update: 1 });
+      expect(await swarmState(w5)).toBe("active");
+      const rows = await lab.nodes(FIRST);
+      // Exactly five entries, all ready: the old entry of worker 5 is gone.
+      expect(rows.map((r) => `${r.hostname}:${r.state}`).sort()).toEqual(
+        full.map((n) => `${n.host}:ready`).sort(),
+      );
+      await expectSwarm(full);
+      const ids = up.outputs.nodeIds?.value as Record<string, string>;
+      expect(ids[w5]).not.toBe(nodeIds[w5]);
+      expect(ids[w5]).toBe(byHost(rows).get(w5)?.id);
+      nodeIds = ids;
+      const again = await op("up 7 --refresh (nothing changed)", () =>
+        engine().up(program(full), { refresh: true }),
+      );
+      expect(again.changes).toEqual({});
+    });
+
+    it("a label added and a node drained by hand: `preview --refresh` shows both in config words, `up --refresh` puts them back", async () => {
+      const w4 = nodeIds[h(4)];
+      await lab.sh(h(2), `docker node update --label-add handmade=yes --availability drain ${w4} >/dev/null`);
+      // A plain preview compares config and state only: it does not see the drift.
+      const plain = await op("preview (drift, no refresh)", () => engine().preview(program(full)));
+      expect(plain.changes).toEqual({});
+      const preview = await op("preview --refresh (label added, node drained)", () =>
+        engine().preview(program(full), { refresh: true }),
+      );
+      expect(preview.changes).toEqual({ update: 1 });
+      expect(preview.output).toMatch(/~ availability\s*: "drain" => "active"/);
+      expect(preview.output).toMatch(
+        /~ labels\s*: \{\s*- handmade\s*: "yes"\s*tier\s*: "web"\s*zone\s*: "a"\s*\}/,
+      );
+      expect(preview.output).not.toMatch(/bash|PRELUDE|set -euo/);
+      const up = await op("up 8 --refresh (put them back)", () =>
+        engine().up(program(full), { refresh: true }),
+      );
+      expect(up.changes).toEqual({ update: 1 });
+      await expectSwarm(full);
+      const again = await op("up 9 --refresh (nothing changed)", () =>
+        engine().up(program(full), { refresh: true }),
+      );
+      expect(again.changes).toEqual({});
+    });
+
+    it("a label changed in config: `preview` shows it in config words (saved for the docs), `up` applies it", async () => {
+      const preview = await op("preview (zone a => b on worker 4)", () =>
+        engine().preview(program(relabelled)),
+      );
+      expect(preview.changes).toEqual({ update: 1 });
+      expect(preview.output).toMatch(/~ labels\s*: \{\s*tier\s*: "web"\s*~ zone\s*: "a" => "b"\s*\}/);
+      expect(preview.output).not.toMatch(/bash|set -euo|runs again when this changes/);
+      const text = preview.output.replace(/\r/g, "");
+      fs.writeFileSync(
+        path.join(REPO, "docs", "results", "preview-label-change.txt"),
+        `# pulumi preview --diff of a label change (worker lab${LAB_ID}-4: zone a => b), test/lab/engine-day2.test.ts\n${text}`,
+      );
+      const up = await op("up 10 (relabel worker 4)", () => engine().up(program(relabelled)));
+      expect(up.changes).toEqual({ update: 1 });
+      await expectSwarm(relabelled);
+    });
+
+    it("state holds no key, token or unlock key in plain text, and the serialized provider none at all", async () => {
+      const exported = await engine().exportState();
+      for (const marker of ["SWMTKN-", "SWMKEY-", "PRIVATE KEY"]) expect(exported).not.toContain(marker);
+      const decrypted = (await engine().stack.exportStack()) as unknown as {
+        deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] };
+      };
+      const nodes = decrypted.deployment.resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
+      expect(nodes).toHaveLength(5);
+      const keyLine = lab.privateKey.split("\n").find((l) => l.length > 20 && !l.startsWith("-----"))!;
+      for (const n of nodes) {
+        const provider = JSON.stringify(n.outputs?.__provider ?? "");
+        expect(provider.length).toBeGreaterThan(1000);
+        for (const marker of ["SWMTKN-", "SWMKEY-", "PRIVATE KEY", keyLine])
+          expect(provider).not.toContain(marker);
+      }
+      // Positive control: decrypted, the inputs do hold the key.
+      expect(JSON.stringify(nodes[0].outputs)).toContain(keyLine);
+    });
+
+    it("a node removed from config is drained, leaves and is removed from the node list; destroy empties the swarm", async () => {
+      const shrunk = relabelled.filter((n) => n.host !== h(5));
+      await op("up 11 (remove worker 5)", () => engine().up(program(shrunk)));
+      await expectSwarm(shrunk);
+      expect(await swarmState(h(5))).toBe("inactive");
+      const down = await op("destroy", () => engine().destroy());
+      destroyed = true;
+      expect(Object.keys(down.changes)).toEqual(["delete"]);
+      const states = await Promise.all(lab.hosts.map(async (x) => `${x.name}=${await swarmState(x.name)}`));
+      expect(states).toEqual(lab.hosts.map((x) => `${x.name}=inactive`));
+    });
+  },
+  { engine: true },
+);
