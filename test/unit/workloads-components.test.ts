@@ -723,6 +723,10 @@ describe("ComposeStack", () => {
       "environment.BAD-NAME: received \"BAD-NAME\". Use variable names of letters, digits and '_', not starting with a digit.",
     ],
     [
+      { composeContent: "services: {}\n", environment: { DOCKER_HOST: "tcp://203.0.113.9:2375" } },
+      'environment.DOCKER_HOST: received "DOCKER_HOST". This name steers the shell, the loader or the Docker CLI that deploys the stack (PATH, HOME, IFS, DOCKER_*, LD_*, BASH*, proxies...); rename it in the compose file and here, e.g. with an APP_ prefix.',
+    ],
+    [
       { composeContent: "services: {}\n", removeTimeoutSeconds: -1 },
       "removeTimeoutSeconds: received -1. Use a whole number of seconds, 0 or more.",
     ],
