@@ -138,7 +138,11 @@ describe("swarmFirewallRules", () => {
     expect(cidrLabel("203.0.113.7/32")).toBe("203-0-113-7-32");
     expect(isWorldCidr("0.0.0.0/0")).toBe(true);
     expect(isWorldCidr("::/0")).toBe(true);
-    expect(isWorldCidr("0.0.0.0/1")).toBe(false);
+    // World-sized: half or more of the address space (cidrSet.ts).
+    expect(isWorldCidr("0.0.0.0/1")).toBe(true);
+    expect(isWorldCidr("0.0.0.0/2")).toBe(false);
+    expect(isWorldCidr("8000::/1")).toBe(true);
+    expect(isWorldCidr("2001:db8::/32")).toBe(false);
   });
 
   it("property: swarm ports never reach the world, SSH only with the opt-in, 2375/2376 never", () => {
