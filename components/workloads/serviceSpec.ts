@@ -2,6 +2,7 @@ import type * as docker from "@pulumi/docker";
 import { fail, isHostAddress, isKnown, requirePort } from "../validation";
 import type { PortClaim } from "./clusterRegistry";
 import { parseDuration, parseImageReference, parseMemory } from "./parse";
+import { requireUnreservedPort } from "./reservedPorts";
 import type {
   HealthCheck,
   ResourceAmounts,
@@ -59,6 +60,7 @@ export function planService(args: SwarmServiceArgs): ServicePlan {
     global: mode.global === true,
     replicas: mode.replicated?.replicas as number | undefined,
     maxReplicasPerNode,
+    dataPathPort: args.cluster?.dataPathPort,
   });
 
   for (const key of Object.keys(args.env ?? {})) {
@@ -129,7 +131,13 @@ function planMode(args: SwarmServiceArgs): { global?: boolean; replicated?: { re
 
 function planPorts(
   ports: ServicePort[],
-  ctx: { endpointMode: string; global: boolean; replicas?: number; maxReplicasPerNode?: number },
+  ctx: {
+    endpointMode: string;
+    global: boolean;
+    replicas?: number;
+    maxReplicasPerNode?: number;
+    dataPathPort?: number;
+  },
 ): { ports: docker.types.input.ServiceEndpointSpecPort[]; portClaims: ServicePlan["portClaims"] } {
   const seen = new Map<string, number>();
   const portClaims: ServicePlan["portClaims"] = [];
@@ -150,6 +158,7 @@ function planPorts(
     }
     if (port.published !== undefined) {
       requirePort(`${at}.published`, port.published);
+      requireUnreservedPort(`${at}.published`, port.published, ctx.dataPathPort);
       const key = `${port.published}/${protocol}`;
       const first = seen.get(key);
       if (first !== undefined) {
