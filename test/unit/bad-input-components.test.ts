@@ -219,6 +219,17 @@ const add = (
   );
   add(C, "insecureRegistries[0]", "harbor:80/v2", swarmCluster({ insecureRegistries: ["harbor:80/v2"] }));
   add(C, "insecureRegistries[0]", "harbor:99999", swarmCluster({ insecureRegistries: ["harbor:99999"] }));
+  for (const registry of [
+    "0.0.0.0/0",
+    "10.0.0.0/8",
+    "::/0",
+    "docker.io",
+    "registry-1.docker.io:443",
+    "ghcr.io",
+    "123456789012.dkr.ecr.eu-central-1.amazonaws.com",
+  ]) {
+    add(C, "insecureRegistries[0]", registry, swarmCluster({ insecureRegistries: [registry] }));
+  }
   add(
     C,
     "registryMirrors[0]",
@@ -298,6 +309,19 @@ for (const [C, make] of [
   add(C, "adminCidrs", [], make({ adminCidrs: [] }));
   add(C, "adminCidrs[0]", "203.0.113.7", make({ adminCidrs: ["203.0.113.7"] }));
   add(C, "adminCidrs[0]", "0.0.0.0/0", make({ adminCidrs: ["0.0.0.0/0"] }));
+  add(C, "adminCidrs[0]", "0.0.0.0/1", make({ adminCidrs: ["0.0.0.0/1"] }));
+  add(
+    C,
+    "adminCidrs",
+    ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"],
+    make({ adminCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"] }),
+  );
+  add(
+    C,
+    "peerCidrs",
+    ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2"],
+    make({ peerCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2"] }),
+  );
   add(C, "peerCidrs[0]", "0.0.0.0/0", make({ peerCidrs: ["0.0.0.0/0"] }));
   add(C, "peerCidrs[0]", "198.51.100.7/33", make({ peerCidrs: ["198.51.100.7/33"] }));
   add(C, "advertise", "both", make({ advertise: bad("both") }));
@@ -478,6 +502,20 @@ for (const [C, make] of [
   add(C, "endpointMode", "rr", svc({ endpointMode: bad("rr") }));
   add(C, "maxReplicasPerNode", -1, svc({ maxReplicasPerNode: -1 }));
   add(C, "env.A=B", "A=B", svc({ env: { "A=B": "x" } }));
+  for (const published of [22, 2375, 2376, 2377, 7946, 4789]) {
+    add(C, "ports[0].published", published, svc({ ports: [{ target: 80, published }] }));
+  }
+  add(
+    C,
+    "ports[0].published",
+    4800,
+    // Built when the case runs: the fixture cluster exists only after beforeAll.
+    () =>
+      svc({
+        cluster: { ...cluster, dataPathPort: 4800 },
+        ports: [{ target: 80, published: 4800, mode: "host" }],
+      })(),
+  );
   add(C, "command", "nginx -g daemon off;", svc({ command: bad("nginx -g daemon off;") }));
   add(C, "args", [1], svc({ args: bad([1]) }));
   add(C, "ports[0].target", 0, svc({ ports: [{ target: 0, published: 80 }] }));
@@ -669,6 +707,9 @@ for (const [C, make] of [
     received: "content without a top-level services: key",
   });
   add(C, "environment.1TAG", "1TAG", stack({ environment: { "1TAG": "x" } }));
+  for (const name of ["PATH", "IFS", "DOCKER_HOST", "LD_PRELOAD", "HOME", "BASH_ENV"]) {
+    add(C, `environment.${name}`, name, stack({ environment: { [name]: "x" } }));
+  }
   add(C, "resolveImage", "sometimes", stack({ resolveImage: bad("sometimes") }));
   add(C, "removeTimeoutSeconds", -5, stack({ removeTimeoutSeconds: -5 }));
   add(C, "prune", "yes", stack({ prune: bad("yes") }), {
