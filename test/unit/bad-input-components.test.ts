@@ -58,7 +58,7 @@ beforeAll(async () => {
     spansNetworks: false,
   };
   await settle();
-});
+}, 60_000); // imports the whole library: more than jest's 5 s default on a busy machine
 
 // ---------------------------------------------------------------------------------------------
 // Valid base arguments per component; each case changes one argument.
