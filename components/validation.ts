@@ -160,6 +160,16 @@ export function requireDnsLabel(argument: string, value: string): void {
   }
 }
 
+/**
+ * Throws when `value` is given and is not a boolean. Values from untyped config (YAML, JSON) can be
+ * "true" or "no", which JavaScript would read as true: refuse them instead of guessing.
+ */
+export function requireBoolean(argument: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "boolean") {
+    fail(argument, value, "Use true or false (a boolean, not a string or a number).");
+  }
+}
+
 /** Throws when `value` is not a port. */
 export function requirePort(argument: string, value: number): void {
   if (!isPort(value)) fail(argument, value, "Use an integer port between 1 and 65535.");

@@ -1,5 +1,13 @@
 import { SwarmNodeArgs } from "./types";
-import { fail, isHostAddress, isIpv4Cidr, isKnown, requireDnsLabel, requirePort } from "../validation";
+import {
+  fail,
+  isHostAddress,
+  isIpv4Cidr,
+  isKnown,
+  requireBoolean,
+  requireDnsLabel,
+  requirePort,
+} from "../validation";
 
 /** Raft keeps working with a majority of managers; beyond seven, each write costs more than it protects. */
 const MAX_MANAGERS = 7;
@@ -229,7 +237,25 @@ export function validateSwarmSettings(args: {
   hostFirewall?: string;
   insecureRegistries?: string[];
   registryMirrors?: string[];
+  installDocker?: unknown;
+  autolock?: unknown;
+  spansNetworks?: unknown;
+  allowEvenManagers?: unknown;
+  dockerSshOpts?: unknown;
 }): void {
+  for (const key of ["installDocker", "autolock", "spansNetworks", "allowEvenManagers"] as const) {
+    requireBoolean(key, args[key]);
+  }
+  if (
+    args.dockerSshOpts !== undefined &&
+    !(Array.isArray(args.dockerSshOpts) && args.dockerSshOpts.every((o) => typeof o === "string"))
+  ) {
+    fail(
+      "dockerSshOpts",
+      args.dockerSshOpts,
+      'Use a list of ssh options, one word each, e.g. ["-o", "ServerAliveInterval=30"].',
+    );
+  }
   if (args.dataPathPort !== undefined) {
     requirePort("dataPathPort", args.dataPathPort);
     if (args.dataPathPort < 1024 || args.dataPathPort > 49151 || [2377, 7946].includes(args.dataPathPort)) {

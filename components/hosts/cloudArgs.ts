@@ -4,7 +4,15 @@ import { BastionArgs } from "./existing";
 import { SwarmFirewallOptions, FirewallRule, ServicePortArgs, swarmFirewallRules } from "./firewall";
 import { AdvertiseMode, NetworkMode, resolveNetworkMode } from "./crossCloud";
 import { SshConnection } from "./types";
-import { CheckOwner, checkedInput, fail, isKnown, requireDnsLabel, requirePort } from "../validation";
+import {
+  CheckOwner,
+  checkedInput,
+  fail,
+  isKnown,
+  requireBoolean,
+  requireDnsLabel,
+  requirePort,
+} from "../validation";
 import { requireBastionAddress } from "./hostChecks";
 
 /** Arguments shared by `AwsHosts` and `AlicloudHosts`. */
@@ -140,6 +148,8 @@ export function planCommon(
       fail(`tags["${key}"]`, value, "Use non-empty string keys with string values.");
     }
   }
+  requireBoolean("encryptedOverlays", args.encryptedOverlays);
+  requireBoolean("installDocker", args.installDocker);
   const mode = resolveNetworkMode(args);
   const firewall: SwarmFirewallOptions = {
     adminCidrs: args.adminCidrs,

@@ -1,7 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SshConnection, SwarmHost } from "./types";
 import { checkedInput, fail, requireDnsLabel, requirePort } from "../validation";
-import { requireAdvertiseAddress, requireBastionAddress, nonEmptyKey, requireSshAddress } from "./hostChecks";
+import {
+  nonEmptyKey,
+  requireAdvertiseAddress,
+  requireBastionAddress,
+  requireHostKey,
+  requireSshAddress,
+} from "./hostChecks";
 
 /** A bastion (jump host) that SSH goes through to reach a server. */
 export interface BastionArgs {
@@ -119,7 +125,9 @@ export function existingHosts(
       ...(server.privateKeyPassword !== undefined
         ? { privateKeyPassword: pulumi.secret(server.privateKeyPassword) }
         : {}),
-      ...(server.hostKey !== undefined ? { hostKey: server.hostKey } : {}),
+      ...(server.hostKey !== undefined
+        ? { hostKey: checkedInput(`${at}.hostKey`, server.hostKey, requireHostKey) }
+        : {}),
       ...(defaults.dialErrorLimit !== undefined ? { dialErrorLimit: defaults.dialErrorLimit } : {}),
       ...(bastion ? { proxy: bastionConnection(`${at}.bastion`, bastion, user, checkedKey) } : {}),
     };

@@ -34,6 +34,20 @@ export function requirePeerAddress(argument: string, value: string): void {
   }
 }
 
+const HOST_KEY =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
+
+/** An SSH host public key line, as SSH pins it ("ssh-ed25519 AAAA..."). */
+export function requireHostKey(argument: string, value: string): void {
+  if (typeof value !== "string" || !HOST_KEY.test(value.trim())) {
+    fail(
+      argument,
+      value,
+      'Use the server\'s SSH host public key line, e.g. "ssh-ed25519 AAAA..." (its /etc/ssh/ssh_host_ed25519_key.pub).',
+    );
+  }
+}
+
 /** A check that a private key is not empty, failing with `fix`. The key never appears in the message. */
 export function nonEmptyKey(fix: string): InputCheck<string> {
   return (argument, value) => {

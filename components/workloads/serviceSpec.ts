@@ -76,6 +76,14 @@ export function planService(args: SwarmServiceArgs): ServicePlan {
     }
   }
 
+  // user[:group], each a name or a numeric id, as `docker service create --user` takes it.
+  if (
+    args.user !== undefined &&
+    !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$/.test(args.user)
+  ) {
+    fail("user", args.user, 'Use "user", "uid", "user:group" or "uid:gid", e.g. "nginx" or "101:101".');
+  }
+
   const containerSpec: ServicePlan["containerSpec"] = {
     ...(args.command ? { commands: args.command } : {}),
     ...(args.args ? { args: args.args } : {}),
@@ -483,7 +491,8 @@ function planConverge(
   };
 }
 
-function planLabels(at: string, labels: Record<string, string>): { label: string; value: string }[] {
+/** Label keys and values, checked with the one rule services and networks share. */
+export function planLabels(at: string, labels: Record<string, string>): { label: string; value: string }[] {
   return Object.entries(labels).map(([label, value]) => {
     if (!LABEL_KEY.test(label))
       fail(`${at}.${label}`, label, "Use label keys of letters, digits, '.', '-', '_' or '/'.");

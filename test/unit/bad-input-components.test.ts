@@ -20,6 +20,8 @@ interface BadInput {
   received?: unknown;
   /** The value must not appear in the message (a secret). */
   secret?: boolean;
+  /** The whole message after the component prefix, where a case pins it exactly. */
+  message?: string;
   /** A known gap: the component accepts this value today (reported, asserted so a fix shows up). */
   gap?: string;
   build: () => unknown;
@@ -135,7 +137,7 @@ const add = (
   argument: string,
   value: unknown,
   build: () => unknown,
-  extra: Partial<Pick<BadInput, "received" | "secret" | "gap">> = {},
+  extra: Partial<Pick<BadInput, "received" | "secret" | "gap" | "message">> = {},
 ) => cases.push({ component, argument, value, build, ...extra });
 
 // SwarmCluster
@@ -252,16 +254,16 @@ const add = (
   add(C, "certExpiry", "ninety days", swarmCluster({ certExpiry: "ninety days" }));
   add(C, "certExpiry", "", swarmCluster({ certExpiry: "" }));
   add(C, "installDocker", "yes", swarmCluster({ installDocker: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `installDocker: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
   add(C, "autolock", "true", swarmCluster({ autolock: bad("true") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `autolock: received "true". Use true or false (a boolean, not a string or a number).`,
   });
   add(C, "spansNetworks", 1, swarmCluster({ spansNetworks: bad(1) }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `spansNetworks: received 1. Use true or false (a boolean, not a string or a number).`,
   });
   add(C, "allowEvenManagers", "no", swarmCluster({ allowEvenManagers: bad("no") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `allowEvenManagers: received "no". Use true or false (a boolean, not a string or a number).`,
   });
   add(
     C,
@@ -269,7 +271,8 @@ const add = (
     "-o StrictHostKeyChecking=no",
     swarmCluster({ dockerSshOpts: bad("-o StrictHostKeyChecking=no") }),
     {
-      gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+      message:
+        'dockerSshOpts: received "-o StrictHostKeyChecking=no". Use a list of ssh options, one word each, e.g. ["-o", "ServerAliveInterval=30"].',
     },
   );
 }
@@ -292,7 +295,8 @@ const add = (
   add(C, "servers[0].bastion.host", "bastion host", existing(servers({ bastion: { host: "bastion host" } })));
   add(C, "servers[0].bastion.port", 0, existing(servers({ bastion: { host: "203.0.113.1", port: 0 } })));
   add(C, "servers[0].hostKey", "not a host key", existing(servers({ hostKey: "not a host key" })), {
-    gap: "hostKey is passed to SSH unchecked; a malformed key fails only when the first command dials",
+    message:
+      'servers[0].hostKey: received "not a host key". Use the server\'s SSH host public key line, e.g. "ssh-ed25519 AAAA..." (its /etc/ssh/ssh_host_ed25519_key.pub).',
   });
 }
 
@@ -375,10 +379,10 @@ for (const [C, make] of [
   add(C, "zoneCount", 0, make({ zoneCount: 0 }));
   add(C, "zoneCount", 4, make({ zoneCount: 4 }));
   add(C, "encryptedOverlays", "yes", make({ encryptedOverlays: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `encryptedOverlays: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
   add(C, "installDocker", "no", make({ installDocker: bad("no") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `installDocker: received "no". Use true or false (a boolean, not a string or a number).`,
   });
   add(
     C,
@@ -423,7 +427,7 @@ for (const [C, make] of [
   add(C, "ubuntuRelease", "20.04", aws({ ubuntuRelease: bad("20.04") }));
   add(C, "architecture", "arm", aws({ architecture: bad("arm") }));
   add(C, "associatePublicIp", "yes", aws({ associatePublicIp: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `associatePublicIp: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
 }
 {
@@ -481,10 +485,10 @@ for (const [C, make] of [
   add(C, "ipRange", "10.30.1.0/25", net({ subnet: "10.30.0.0/24", ipRange: "10.30.1.0/25" }));
   add(C, "driverOptions.encrypted", "", net({ driverOptions: { encrypted: "" } }));
   add(C, "attachable", "yes", net({ attachable: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `attachable: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
-  add(C, "labels", "bad key", net({ labels: { "bad key": "x" } }), {
-    gap: "network label keys are not checked (SwarmService checks its own)",
+  add(C, "labels.bad key", "bad key", net({ labels: { "bad key": "x" } }), {
+    message: `labels.bad key: received "bad key". Use label keys of letters, digits, '.', '-', '_' or '/'.`,
   });
 }
 
@@ -660,7 +664,10 @@ for (const [C, make] of [
     "configs[0].fileName",
     "../etc/passwd",
     svc({ configs: [{ name: "app", data: "x", fileName: "../etc/passwd" }] }),
-    { gap: "a config/secret fileName is not checked for '..' or other path tricks" },
+    {
+      message:
+        'configs[0].fileName: received "../etc/passwd". Use a file name or an absolute path without ".." segments; the config is mounted at it inside the container.',
+    },
   );
   add(C, "labels.bad key", "bad key", svc({ labels: { "bad key": "x" } }));
   add(C, "containerLabels.bad key", "bad key", svc({ containerLabels: { "bad key": "x" } }));
@@ -674,7 +681,8 @@ for (const [C, make] of [
   add(C, "waitForConvergence", true, svc({ mode: "global", waitForConvergence: true }));
   add(C, "waitForConvergence.timeout", "a while", svc({ waitForConvergence: { timeout: "a while" } }));
   add(C, "user", "root;id", svc({ user: "root;id" }), {
-    gap: "user is passed to Docker unchecked (it is not a shell word, so no injection; what dockerd does with it was not tried)",
+    message:
+      'user: received "root;id". Use "user", "uid", "user:group" or "uid:gid", e.g. "nginx" or "101:101".',
   });
   add(C, "workdir", "app", svc({ workdir: "app" }));
 }
@@ -713,7 +721,7 @@ for (const [C, make] of [
   add(C, "resolveImage", "sometimes", stack({ resolveImage: bad("sometimes") }));
   add(C, "removeTimeoutSeconds", -5, stack({ removeTimeoutSeconds: -5 }));
   add(C, "prune", "yes", stack({ prune: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `prune: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
 }
 
@@ -749,7 +757,8 @@ for (const [C, make] of [
 add("GitLabHost", "sshPort", 9999, gitlab({ sshPort: 9999 }));
 add("GitLabHost", "sshPort", 70000, gitlab({ sshPort: 70000 }));
 add("GitLabHost", "sshPort", 22, gitlab({ sshPort: 22 }), {
-  gap: "port 22 is the host's own sshd: GitLab's SSH port would collide with it at deploy time",
+  message:
+    "sshPort: received 22. Port 22 is the host's own sshd (the cluster's scripts use it); give GitLab's SSH another port, e.g. 2222 (the default).",
 });
 add("GitLabHost", "rootPassword", BAD_PASSWORD, gitlab({ rootPassword: pulumi.secret(BAD_PASSWORD) }), {
   received: "(secret, not shown)",
@@ -788,7 +797,7 @@ add("HarborHost", "extraNames[0]", "harbor host", harbor({ extraNames: ["harbor 
 add("HarborHost", "certificateValidityHours", 1, harbor({ certificateValidityHours: 1 }));
 add("HarborHost", "caValidityHours", 100, harbor({ certificateValidityHours: 200, caValidityHours: 100 }));
 add("HarborHost", "withTrivy", "yes", harbor({ withTrivy: bad("yes") }), {
-  gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+  message: `withTrivy: received "yes". Use true or false (a boolean, not a string or a number).`,
 });
 add("SonarQubeHost", "adminPassword", BAD_PASSWORD, sonar({ adminPassword: BAD_PASSWORD }), {
   received: "(secret, not shown)",
@@ -893,6 +902,7 @@ describe("every public component refuses bad input before creating anything", ()
       expect(message).toMatch(new RegExp(`^swarm:[a-z]+:${c.component} "[^"]+": `));
     }
     if (c.secret) expect(message).not.toContain(String(c.value));
+    if (c.message) expect(message.replace(/^swarm:[a-z]+:\w+ "[^"]+": /, "")).toBe(c.message);
     // A fix follows the value: more than the bare "argument: received value."
     expect(message.split(`received ${received}. `)[1]?.length ?? 0).toBeGreaterThan(10);
   });

@@ -7,7 +7,7 @@ import { FirewallRule } from "../firewall";
 import { SwarmHost } from "../types";
 import { chooseZones, requireSpread, roundRobin } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
-import { CheckOwner, fail, validateComponentArgs } from "../../validation";
+import { CheckOwner, fail, requireBoolean, validateComponentArgs } from "../../validation";
 import { awsIngressRuleArgs } from "./firewall";
 import { AwsArchitecture, UbuntuRelease, ubuntuAmiQuery } from "./ami";
 import { requireAwsRegion, requireAwsZone } from "./validation";
@@ -264,6 +264,7 @@ export class AwsHosts extends pulumi.ComponentResource {
 function validateAwsArgs(name: string, args: AwsHostsArgs, owner: CheckOwner) {
   if (args?.region !== undefined) requireAwsRegion("region", args.region);
   const plan = planCommon(name, args, "ubuntu", owner);
+  requireBoolean("associatePublicIp", args.associatePublicIp);
   requireGivenPlaces(
     SUBNETS,
     args.subnetIds,
