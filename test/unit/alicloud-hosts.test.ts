@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSecretOutput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
 import { installCloudMocks } from "../helpers/cloudMocks";
 import type { AlicloudHostsArgs } from "../../components/hosts/alicloud/alicloudHosts";
+import { renderDockerUserData } from "../../components/hosts/cloudinit";
 
 // Loading @pulumi/aws and @pulumi/alicloud takes seconds on a busy machine.
 jest.setTimeout(60_000);
@@ -102,7 +103,8 @@ describe("AlicloudHosts", () => {
       });
       const script = Buffer.from(String(i.userData), "base64").toString();
       expect(script).toContain("install -y --no-install-recommends docker.io");
-      expect(script).not.toContain("usermod");
+      // Root needs no docker group (positive control: a non-root user gets one, see aws-alicloud-shared).
+      expect(script).toBe(renderDockerUserData({ user: "root" }));
       expect(await valueOf(hosts.zones)).toEqual([
         "cn-hangzhou-h",
         "cn-hangzhou-j",

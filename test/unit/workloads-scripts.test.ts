@@ -31,6 +31,11 @@ describe("compose script text", () => {
   });
 
   it("leaves out optional flags", () => {
+    // Positive control: with the options on, the flags are there.
+    const all = renderStackDeployScript({ ...deployOptions, resolveImage: "never" });
+    for (const flag of ["--with-registry-auth", "--prune", "--resolve-image never", "--detach"]) {
+      expect(all).toContain(flag);
+    }
     const script = renderStackDeployScript({
       stackName: "s",
       withRegistryAuth: false,
@@ -267,7 +272,11 @@ exit 0
     const missing = run(renderStackRemoveScript("shop"), "", { STUB_STACKS: "other shopping" });
     expect(missing.status).toBe(0);
     expect(missing.stdout).toBe("swarm-stack: stack shop does not exist; nothing to remove\n");
-    expect(logLines()).not.toContain("docker stack rm shop");
+    expect(logLines()).toEqual([
+      "docker info --format {{.Swarm.LocalNodeState}}",
+      "docker info --format {{.Swarm.ControlAvailable}}",
+      "docker stack ls --format {{.Name}}",
+    ]);
     const noSwarm = run(renderStackRemoveScript("shop"), "", { STUB_STATE: "inactive" });
     expect(noSwarm.status).toBe(0);
     expect(noSwarm.stdout).toBe("swarm-stack: no active swarm on this host; nothing to remove\n");
