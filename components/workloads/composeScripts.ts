@@ -87,10 +87,11 @@ export function renderStackDeployScript(options: StackDeployOptions): string {
       : []),
     ...(flags.length ? [`set -- "$@" ${flags.join(" ")}`] : []),
     'set -- "$PATH" "$workdir/stack.env" "$@" "$stack"',
+    ...(options.wait ? ["status=0"] : []),
     "# User variables live only in this subshell, which runs nothing but docker with the arguments above.",
+    "# shellcheck source=/dev/null",
     ...(options.wait
       ? [
-          "status=0",
           `( . "$2" && PATH=$1 && shift 2 && exec timeout ${waitTimeout(options)} docker stack deploy "$@" ) || status=$?`,
           'if [ "$status" = 124 ]; then',
           `  echo "swarm-stack: stack $stack did not converge within ${waitTimeout(options)} s; see: docker stack ps --no-trunc $stack" >&2`,

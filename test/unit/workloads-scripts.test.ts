@@ -23,11 +23,38 @@ describe("compose script text", () => {
     expect(
       script.endsWith(
         `set -- "$PATH" "$workdir/stack.env" "$@" "$stack"\n` +
+          "status=0\n" +
           "# User variables live only in this subshell, which runs nothing but docker with the arguments above.\n" +
-          `status=0\n( . "$2" && PATH=$1 && shift 2 && exec timeout 300 docker stack deploy "$@" ) || status=$?\nif [ "$status" = 124 ]; then\n` +
+          "# shellcheck source=/dev/null\n" +
+          `( . "$2" && PATH=$1 && shift 2 && exec timeout 300 docker stack deploy "$@" ) || status=$?\nif [ "$status" = 124 ]; then\n` +
           `  echo "swarm-stack: stack $stack did not converge within 300 s; see: docker stack ps --no-trunc $stack" >&2\nfi\nexit "$status"\n`,
       ),
     ).toBe(true);
+  });
+
+  it.each([
+    ["with every option", { ...deployOptions, resolveImage: "changed" as const }],
+    ["with none", { stackName: "s", withRegistryAuth: false, prune: false, wait: false }],
+  ])("renders a deploy script that dash, bash and shellcheck accept, %s", (_label, options) => {
+    const script = renderStackDeployScript(options);
+    for (const [tool, args] of [
+      ["dash", ["-n"]],
+      ["bash", ["-n"]],
+      ["shellcheck", ["-s", "sh", "-"]],
+    ] as const) {
+      const result = spawnSync(tool, [...args], { input: script, encoding: "utf8" });
+      if (tool === "shellcheck" && result.error) {
+        console.warn(
+          "shellcheck is not installed (Debian: apt-get install shellcheck); the deploy script was NOT linted",
+        );
+        continue;
+      }
+      expect({ tool, status: result.status, output: result.stdout + result.stderr }).toEqual({
+        tool,
+        status: 0,
+        output: "",
+      });
+    }
   });
 
   it("leaves out optional flags", () => {
