@@ -78,7 +78,8 @@ export type InputCheck<T> = (argument: string, value: T) => void;
  * Output that resolves to the value once it passes, or rejects with the same message: a
  * `pulumi.ResourceError` prefixed and tied to `owner` when one is given, else the ValidationError.
  * Resources that take the returned Output wait for it, so nothing that would use a bad value runs.
- * A secret value is never echoed: the message then says "received a secret value".
+ * A secret value is never echoed: the message then says "received a secret value" (a check that
+ * shows a placeholder of its own instead of the value, such as "(empty)", keeps it).
  */
 export function checkedInput<T>(
   argument: string,
@@ -96,7 +97,12 @@ export function checkedInput<T>(
       check(argument, value as T);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      const secret = await pulumi.isSecret(output);
+      // A secret is never shown: mask what the check received unless it already shows a
+      // placeholder of its own (e.g. "(empty)") that does not contain the value.
+      const shown = describeValue(err.received);
+      const echoes =
+        err.received === value || (typeof value === "string" && value !== "" && shown.includes(value));
+      const secret = echoes && (await pulumi.isSecret(output));
       const error = secret ? new ValidationError(err.argument, SECRET_VALUE, err.fix) : err;
       if (owner === undefined) throw error;
       throw new pulumi.ResourceError(`${owner.type} "${owner.name}": ${error.message}`, owner.resource, true);

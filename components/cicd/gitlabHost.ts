@@ -92,7 +92,11 @@ export class GitLabHost extends pulumi.ComponentResource {
     const plan = validateComponentArgs(TYPE, name, () => planGitLab(args));
     super(TYPE, name, {}, opts);
 
-    const password = adminPassword(this, name, "rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE);
+    const password = adminPassword(this, name, "rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE, {
+      type: TYPE,
+      name,
+      resource: this,
+    });
     const address = checkedAddress(plan.address);
     const preflight = preflightCommand(this, name, "GitLab", plan);
     const stdin = pulumi.all([address, password]).apply(([resolvedAddress, resolvedPassword]) =>

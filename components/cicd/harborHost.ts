@@ -177,7 +177,11 @@ export class HarborHost extends pulumi.ComponentResource {
     const plan = validateComponentArgs(TYPE, name, () => planHarbor(args));
     super(TYPE, name, {}, opts);
 
-    const password = adminPassword(this, name, "adminPassword", args.adminPassword, HARBOR_PASSWORD_RULE);
+    const password = adminPassword(this, name, "adminPassword", args.adminPassword, HARBOR_PASSWORD_RULE, {
+      type: TYPE,
+      name,
+      resource: this,
+    });
     const dbPassword = generatedSecret(this, `${name}-db-password`);
     const address = checkedAddress(plan.address);
     const paths = harborPaths(plan.dataDir);

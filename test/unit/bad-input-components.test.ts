@@ -763,7 +763,7 @@ add("GitLabHost", "sshPort", 22, gitlab({ sshPort: 22 }), {
 add("GitLabHost", "rootPassword", BAD_PASSWORD, gitlab({ rootPassword: pulumi.secret(BAD_PASSWORD) }), {
   received: "(secret, not shown)",
   secret: true,
-  gap: "a password given as a secret Output is checked only when it resolves, after the resources are registered",
+  gap: "a secret Output is known only when it resolves: refused then, with the message of a known value, before any command takes it (checked-inputs.test.ts), but after the preflight is registered",
 });
 add("GitLabHost", "rootPassword", BAD_PASSWORD, gitlab({ rootPassword: BAD_PASSWORD }), {
   received: "(secret, not shown)",

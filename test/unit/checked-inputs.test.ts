@@ -107,7 +107,8 @@ describe("existingHosts holds Outputs to the rules of known values", () => {
   it("privateKey and the bastion", async () => {
     const [h] = server({ privateKey: pulumi.secret("   "), bastion: { host: pulumi.output("jump host") } });
     expect((await rejectionOf(h.connection.privateKey as pulumi.Output<string>)).message).toBe(
-      "servers[0].privateKey: received a secret value. Give the server's SSH private key, or `defaults.privateKey` for all servers.",
+      // The check shows its own placeholder, never the key.
+      'servers[0].privateKey: received "(empty)". Give the server\'s SSH private key, or `defaults.privateKey` for all servers.',
     );
     const proxy = h.connection.proxy as { host: pulumi.Input<string> };
     expect((await rejectionOf(proxy.host)).message).toBe(
@@ -178,6 +179,38 @@ describe("peer CIDRs given as Outputs", () => {
     // Positive control: the group's other rules were registered; none for the peer.
     expect(rules.some((r) => r.name === "late-in-ssh-22-tcp-203-0-113-7-32")).toBe(true);
     expect(rules.filter((r) => r.name.includes("peer0"))).toEqual([]);
+  });
+});
+
+describe("a password given as a secret Output", () => {
+  it("is refused when it resolves with the message of a known one, and never shown", async () => {
+    const { GitLabHost } = await import("../../components/cicd/gitlabHost");
+    const weak = `pw${crypto.randomBytes(2).toString("hex")}`;
+    const host: SwarmHost = {
+      name: "ci-1",
+      connection: { host: "10.0.0.50", user: "root", privateKey: pulumi.secret("K") },
+      advertiseAddr: "10.0.0.50",
+    };
+    let known = "";
+    try {
+      new GitLabHost("known", { host, rootPassword: weak });
+    } catch (err) {
+      known = (err as Error).message;
+    }
+    expect(known).toMatch(
+      /^swarm:cicd:GitLabHost "known": rootPassword: received "\(secret, not shown\)"\. .{10,}/,
+    );
+    const before = run.resources.length;
+    const gitlab = new GitLabHost("late", { host, rootPassword: pulumi.secret(weak) });
+    const error = await rejectionOf(gitlab.adminPassword);
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    expect(error.message).toBe(known.replace('"known"', '"late"'));
+    expect(error.message).not.toContain(weak);
+    await settle();
+    // Positive control: the preflight ran; no command that takes the password was registered.
+    const names = run.resources.slice(before).map((r) => r.name);
+    expect(names).toContain("late-preflight");
+    expect(names.filter((n) => /deploy/.test(n))).toEqual([]);
   });
 });
 
