@@ -20,8 +20,12 @@ export function fail(argument: string, received: unknown, fix: string): never {
   throw new ValidationError(argument, received, fix);
 }
 
+/** Stands for a received value that is a secret: messages say "a secret value", never the value. */
+export const SECRET_VALUE: unique symbol = Symbol("secret value");
+
 /** Renders a received value for an error message without ever printing a secret or a huge blob. */
 export function describeValue(value: unknown): string {
+  if (value === SECRET_VALUE) return "a secret value";
   if (pulumi.Output.isInstance(value)) return "an Output";
   if (typeof value === "string")
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
@@ -48,6 +52,63 @@ export function validateComponentArgs<T>(type: string, name: string, validate: (
     }
     throw err;
   }
+}
+
+/**
+ * The component a check belongs to, for errors raised when an Output resolves. Create it before
+ * validating (`{ type, name }`) and set `resource` right after `super(...)`, so a late error is tied
+ * to the component in the engine's output.
+ */
+export interface CheckOwner {
+  /** The component's type token, e.g. "swarm:hosts:AwsHosts". */
+  type: string;
+  /** The component's name. */
+  name: string;
+  /** The component itself, once constructed. Default: none (the error is not tied to a resource). */
+  resource?: pulumi.Resource;
+}
+
+/** A check of one value: throws a {@link ValidationError} naming `argument` when the value is bad. */
+export type InputCheck<T> = (argument: string, value: T) => void;
+
+/**
+ * Checks an argument with the same rule and message whether it is known now or arrives as an
+ * Output. A known value is checked at once (a {@link ValidationError} is thrown, for
+ * {@link validateComponentArgs} to report) and returned as is. Anything else is returned as an
+ * Output that resolves to the value once it passes, or rejects with the same message: a
+ * `pulumi.ResourceError` prefixed and tied to `owner` when one is given, else the ValidationError.
+ * Resources that take the returned Output wait for it, so nothing that would use a bad value runs.
+ * A secret value is never echoed: the message then says "received a secret value" (a check that
+ * shows a placeholder of its own instead of the value, such as "(empty)", keeps it).
+ */
+export function checkedInput<T>(
+  argument: string,
+  input: pulumi.Input<T>,
+  check: InputCheck<T>,
+  owner?: CheckOwner,
+): pulumi.Input<T> {
+  if (isKnown(input)) {
+    check(argument, input);
+    return input;
+  }
+  const output = pulumi.output(input) as pulumi.Output<T>;
+  return output.apply(async (value) => {
+    try {
+      check(argument, value as T);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      // A secret is never shown: mask what the check received unless it already shows a
+      // placeholder of its own (e.g. "(empty)") that does not contain the value.
+      const shown = describeValue(err.received);
+      const echoes =
+        err.received === value || (typeof value === "string" && value !== "" && shown.includes(value));
+      const secret = echoes && (await pulumi.isSecret(output));
+      const error = secret ? new ValidationError(err.argument, SECRET_VALUE, err.fix) : err;
+      if (owner === undefined) throw error;
+      throw new pulumi.ResourceError(`${owner.type} "${owner.name}": ${error.message}`, owner.resource, true);
+    }
+    return value as T;
+  }) as pulumi.Output<T>;
 }
 
 /** True for a value the program knows now (not an Output, which is resolved later by the engine). */
@@ -102,6 +163,16 @@ export function requireDnsLabel(argument: string, value: string): void {
       value,
       "Use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit (it becomes part of resource names and hostnames).",
     );
+  }
+}
+
+/**
+ * Throws when `value` is given and is not a boolean. Values from untyped config (YAML, JSON) can be
+ * "true" or "no", which JavaScript would read as true: refuse them instead of guessing.
+ */
+export function requireBoolean(argument: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "boolean") {
+    fail(argument, value, "Use true or false (a boolean, not a string or a number).");
   }
 }
 

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as remote from "@pulumi/command/remote";
 import { SwarmHost } from "../hosts/types";
+import type { CheckOwner } from "../validation";
 import { DataDir, HealthCheck, renderDeployScript, renderRemoveScript } from "./deploy";
 import { CicdTool, HostRequirements, renderPreflightScript } from "./preflight";
 import { asRoot } from "./shell";
@@ -108,8 +109,9 @@ export function adminPassword(
   argument: string,
   given: pulumi.Input<string> | undefined,
   rule: PasswordRule,
+  owner?: CheckOwner,
 ): pulumi.Output<string> {
-  if (given !== undefined) return checkedPassword(argument, given, rule);
+  if (given !== undefined) return checkedPassword(argument, given, rule, owner);
   return pulumi.secret(generatedSecret(parent, `${name}-admin-password`, true));
 }
 

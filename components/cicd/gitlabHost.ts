@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { validateComponentArgs } from "../validation";
+import { fail, validateComponentArgs } from "../validation";
 import {
   CicdHostCommonArgs,
   CicdPort,
@@ -56,6 +56,13 @@ export function planGitLab(args: GitLabHostArgs): GitLabPlan {
   requireUsablePassword("rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE);
   const httpPort = args.httpPort ?? 9999;
   const sshPort = args.sshPort ?? 2222;
+  if (sshPort === 22) {
+    fail(
+      "sshPort",
+      sshPort,
+      "Port 22 is the host's own sshd (the cluster's scripts use it); give GitLab's SSH another port, e.g. 2222 (the default).",
+    );
+  }
   requireDistinctPorts([
     ["httpPort", httpPort],
     ["sshPort", sshPort],
@@ -85,7 +92,11 @@ export class GitLabHost extends pulumi.ComponentResource {
     const plan = validateComponentArgs(TYPE, name, () => planGitLab(args));
     super(TYPE, name, {}, opts);
 
-    const password = adminPassword(this, name, "rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE);
+    const password = adminPassword(this, name, "rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE, {
+      type: TYPE,
+      name,
+      resource: this,
+    });
     const address = checkedAddress(plan.address);
     const preflight = preflightCommand(this, name, "GitLab", plan);
     const stdin = pulumi.all([address, password]).apply(([resolvedAddress, resolvedPassword]) =>

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { fail, isHostAddress, isIpv4, validateComponentArgs } from "../validation";
+import { fail, isHostAddress, isIpv4, requireBoolean, validateComponentArgs } from "../validation";
 import {
   CicdHostCommonArgs,
   CicdPort,
@@ -93,6 +93,7 @@ export interface HarborPlan extends CommonPlan {
 export function planHarbor(args: HarborHostArgs): HarborPlan {
   const common = planCommon("Harbor", args, 900);
   requireUsablePassword("adminPassword", args.adminPassword, HARBOR_PASSWORD_RULE);
+  requireBoolean("withTrivy", args.withTrivy);
   const tlsOn = args.tls ?? true;
   if (typeof tlsOn !== "boolean") fail("tls", tlsOn, "Use true (HTTPS, the default) or false (plain HTTP).");
   const httpPort = args.httpPort ?? 80;
@@ -176,7 +177,11 @@ export class HarborHost extends pulumi.ComponentResource {
     const plan = validateComponentArgs(TYPE, name, () => planHarbor(args));
     super(TYPE, name, {}, opts);
 
-    const password = adminPassword(this, name, "adminPassword", args.adminPassword, HARBOR_PASSWORD_RULE);
+    const password = adminPassword(this, name, "adminPassword", args.adminPassword, HARBOR_PASSWORD_RULE, {
+      type: TYPE,
+      name,
+      resource: this,
+    });
     const dbPassword = generatedSecret(this, `${name}-db-password`);
     const address = checkedAddress(plan.address);
     const paths = harborPaths(plan.dataDir);

@@ -87,7 +87,11 @@ export class SonarQubeHost extends pulumi.ComponentResource {
     const plan = validateComponentArgs(TYPE, name, () => planSonarQube(args));
     super(TYPE, name, {}, opts);
 
-    const password = adminPassword(this, name, "adminPassword", args.adminPassword, SONARQUBE_PASSWORD_RULE);
+    const password = adminPassword(this, name, "adminPassword", args.adminPassword, SONARQUBE_PASSWORD_RULE, {
+      type: TYPE,
+      name,
+      resource: this,
+    });
     const dbPassword = generatedSecret(this, `${name}-db-password`);
     const preflight = preflightCommand(this, name, "SonarQube", plan);
     const stdin = dbPassword.apply((db) =>

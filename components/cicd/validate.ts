@@ -1,5 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { fail, isHostAddress, isKnown, requireDnsLabel, requirePort } from "../validation";
+import {
+  CheckOwner,
+  InputCheck,
+  checkedInput,
+  fail,
+  isHostAddress,
+  isKnown,
+  requireDnsLabel,
+  requirePort,
+} from "../validation";
 import { SwarmHost } from "../hosts/types";
 import { CicdTool, HostRequirements, TOOL_MINIMUMS } from "./preflight";
 import { SAFE_SECRET_CHARS, isSafeSecret } from "./shell";
@@ -181,22 +190,17 @@ export function passwordProblem(value: string, rule: PasswordRule): string | und
 }
 
 /**
- * Checks a given password now when it is known, or when it resolves otherwise; the error names
- * the argument and the rule, never the value. Returns it as a secret.
+ * A password as the component uses it: checked now when known, or when it resolves, with the same
+ * rule and the same message (tied to `owner`); the value is never shown. Always secret.
  */
 export function checkedPassword(
   argument: string,
   value: pulumi.Input<string>,
   rule: PasswordRule,
+  owner?: CheckOwner,
 ): pulumi.Output<string> {
-  requireUsablePassword(argument, value, rule);
-  return pulumi.secret(
-    pulumi.output(value).apply((resolved) => {
-      const problem = passwordProblem(resolved, rule);
-      if (problem) throw new Error(`${argument}: the given password is not usable. ${problem}.`);
-      return resolved;
-    }),
-  );
+  const check: InputCheck<string> = (arg, resolved) => requireUsablePassword(arg, resolved, rule);
+  return pulumi.secret(pulumi.output(checkedInput(argument, value, check, owner)));
 }
 
 /** Throws when a password known now breaks `rule`; the error never shows the value. */

@@ -2,12 +2,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { remote } from "@pulumi/command";
 import { SwarmHost } from "../hosts/types";
-import { validateComponentArgs } from "../validation";
+import { CheckOwner, checkedInput, validateComponentArgs } from "../validation";
 import { SwarmClusterArgs } from "./args";
 import { claimFor } from "./claims";
 import { dockerProviderConnection } from "./dockerSsh";
 import { SwarmClusterLike, SwarmNodeArgs } from "./types";
-import { normalizeCertExpiry, validateNodes, validateSwarmSettings } from "./validate";
+import {
+  normalizeCertExpiry,
+  requireNodeAdvertiseAddr,
+  validateNodes,
+  validateSwarmSettings,
+} from "./validate";
 import { asRemoteCommand, withRerunMarker } from "./scripts/shell";
 import { renderPrepareScript } from "./scripts/prepare";
 import { renderInitScript } from "./scripts/init";
@@ -67,15 +72,30 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
   private readonly clusterName: string;
 
   constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    const owner: CheckOwner = { type: TYPE, name };
     const certExpiry = validateComponentArgs(TYPE, name, () => {
       validateNodes(args.nodes, args.allowEvenManagers ?? false);
       validateSwarmSettings(args);
       return normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h");
     });
     super(TYPE, name, {}, opts);
+    owner.resource = this;
     this.clusterName = name;
 
-    const nodes = args.nodes;
+    // An advertiseAddr given as an Output is held to validateNodes' rule when it resolves; every
+    // script below takes the checked value, so none runs with a bad one.
+    const nodes: SwarmNodeArgs[] = args.nodes.map((node, i) => ({
+      ...node,
+      host: {
+        ...node.host,
+        advertiseAddr: checkedInput(
+          `nodes[${i}].host.advertiseAddr`,
+          node.host.advertiseAddr,
+          requireNodeAdvertiseAddr,
+          owner,
+        ),
+      },
+    }));
     const managers = nodes.filter((n) => n.role === "manager");
     const workers = nodes.filter((n) => n.role === "worker");
     const first = managers[0];

@@ -34,6 +34,11 @@ export interface SwarmClusterLike {
   readonly managerAddress: pulumi.Output<string>;
   /** True when nodes advertise addresses in different networks, so overlays should be encrypted. */
   readonly spansNetworks: boolean;
+  /**
+   * The swarm's VXLAN data path port, which services must not publish. Default: 4789 (Docker's),
+   * assumed when the cluster does not say.
+   */
+  readonly dataPathPort?: number;
   /** Resources that complete when every node is in place; what runs on the swarm depends on them. Default: `[provider]`. */
   readonly ready?: pulumi.Resource[];
 }

@@ -1,5 +1,13 @@
 import { SwarmNodeArgs } from "./types";
-import { fail, isHostAddress, isIpv4Cidr, isKnown, requireDnsLabel, requirePort } from "../validation";
+import {
+  fail,
+  isHostAddress,
+  isIpv4Cidr,
+  isKnown,
+  requireBoolean,
+  requireDnsLabel,
+  requirePort,
+} from "../validation";
 
 /** Raft keeps working with a majority of managers; beyond seven, each write costs more than it protects. */
 const MAX_MANAGERS = 7;
@@ -18,9 +26,84 @@ export function normalizeCertExpiry(argument: string, value: string): string {
   return `${hours}h${minutes}m${seconds % 60}s`;
 }
 
-/** Checks an `insecure-registries` entry: "host[:port]" or a CIDR, never a scheme or a path (dockerd would not start). */
+/** Checks the address other nodes reach a node on; it becomes a word of the swarm scripts. */
+export function requireNodeAdvertiseAddr(argument: string, value: string): void {
+  if (typeof value !== "string" || !isHostAddress(value)) {
+    fail(argument, value, "Use the IPv4 address other nodes reach this host on.");
+  }
+}
+
+/**
+ * The widest IPv4 block `insecure-registries` may name: a /16 (65,536 addresses) is a whole
+ * private site network or a cloud VPC, where an internal registry sits. Anything wider switches
+ * TLS off for registries across many networks at once (a /8 is 16.7 million addresses, a large
+ * share of them public), and a registry's address is what an attacker on the path would spoof.
+ */
+export const WIDEST_INSECURE_PREFIX = 16;
+
+/**
+ * Public registries whose TLS must never be switched off: exact hosts, and domain suffixes (any
+ * host under them, e.g. "123456789012.dkr.ecr.eu-central-1.amazonaws.com" or "eu.gcr.io").
+ */
+const PUBLIC_REGISTRY_HOSTS = [
+  "docker.io",
+  "registry-1.docker.io",
+  "index.docker.io",
+  "registry.hub.docker.com",
+  "ghcr.io",
+  "quay.io",
+  "gcr.io",
+  "registry.k8s.io",
+  "k8s.gcr.io",
+  "mcr.microsoft.com",
+  "public.ecr.aws",
+  "registry.gitlab.com",
+  "nvcr.io",
+];
+const PUBLIC_REGISTRY_SUFFIXES = [
+  ".docker.io",
+  ".docker.com",
+  ".gcr.io",
+  ".pkg.dev",
+  ".amazonaws.com",
+  ".amazonaws.com.cn",
+  ".azurecr.io",
+  ".aliyuncs.com",
+  ".ghcr.io",
+  ".quay.io",
+];
+
+/** True for a public registry host (see PUBLIC_REGISTRY_HOSTS and PUBLIC_REGISTRY_SUFFIXES). */
+export function isPublicRegistryHost(host: string): boolean {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  return (
+    PUBLIC_REGISTRY_HOSTS.includes(name) || PUBLIC_REGISTRY_SUFFIXES.some((suffix) => name.endsWith(suffix))
+  );
+}
+
+/**
+ * Checks an `insecure-registries` entry: "host[:port]" or a CIDR, never a scheme or a path (dockerd
+ * would not start), never a block wider than /16 and never a public registry (either would switch
+ * off TLS where an attacker on the path can serve any image).
+ */
 export function validateInsecureRegistry(argument: string, value: string): void {
-  if (isIpv4Cidr(value)) return;
+  if (isIpv4Cidr(value)) {
+    if (Number(value.split("/")[1]) < WIDEST_INSECURE_PREFIX) {
+      fail(
+        argument,
+        value,
+        `This switches off TLS for every registry in a block wider than /${WIDEST_INSECURE_PREFIX} (public ones included); name the registry's own "host:port", or its subnet of /${WIDEST_INSECURE_PREFIX} or narrower.`,
+      );
+    }
+    return;
+  }
+  if (/^[0-9a-fA-F:]*:[0-9a-fA-F:]*\/\d{1,3}$/.test(value)) {
+    fail(
+      argument,
+      value,
+      'IPv6 blocks are not accepted here (::/0 would switch off TLS for every registry); name the registry\'s own "host:port".',
+    );
+  }
   const match = /^([^/:\s]+)(?::(\d+))?$/.exec(value);
   if (
     !match ||
@@ -31,6 +114,13 @@ export function validateInsecureRegistry(argument: string, value: string): void 
       argument,
       value,
       'Use "host:port" (e.g. "harbor.internal:80") or a CIDR, with no scheme and no path: a path stops dockerd from starting.',
+    );
+  }
+  if (isPublicRegistryHost(match[1])) {
+    fail(
+      argument,
+      value,
+      "This is a public registry: switching its TLS off lets anyone on the path serve any image; remove it (only your own plain-HTTP registry belongs here).",
     );
   }
 }
@@ -89,12 +179,8 @@ export function validateNodes(nodes: SwarmNodeArgs[] | undefined, allowEvenManag
       }
       addresses.set(key, i);
     }
-    if (isKnown(node.host.advertiseAddr) && !isHostAddress(node.host.advertiseAddr)) {
-      fail(
-        `${at}.host.advertiseAddr`,
-        node.host.advertiseAddr,
-        "Use the IPv4 address other nodes reach this host on.",
-      );
+    if (isKnown(node.host.advertiseAddr)) {
+      requireNodeAdvertiseAddr(`${at}.host.advertiseAddr`, node.host.advertiseAddr);
     }
     if (node.role !== "manager" && node.role !== "worker") {
       fail(`${at}.role`, node.role, 'Use "manager" or "worker".');
@@ -151,7 +237,25 @@ export function validateSwarmSettings(args: {
   hostFirewall?: string;
   insecureRegistries?: string[];
   registryMirrors?: string[];
+  installDocker?: unknown;
+  autolock?: unknown;
+  spansNetworks?: unknown;
+  allowEvenManagers?: unknown;
+  dockerSshOpts?: unknown;
 }): void {
+  for (const key of ["installDocker", "autolock", "spansNetworks", "allowEvenManagers"] as const) {
+    requireBoolean(key, args[key]);
+  }
+  if (
+    args.dockerSshOpts !== undefined &&
+    !(Array.isArray(args.dockerSshOpts) && args.dockerSshOpts.every((o) => typeof o === "string"))
+  ) {
+    fail(
+      "dockerSshOpts",
+      args.dockerSshOpts,
+      'Use a list of ssh options, one word each, e.g. ["-o", "ServerAliveInterval=30"].',
+    );
+  }
   if (args.dataPathPort !== undefined) {
     requirePort("dataPathPort", args.dataPathPort);
     if (args.dataPathPort < 1024 || args.dataPathPort > 49151 || [2377, 7946].includes(args.dataPathPort)) {

@@ -4,7 +4,16 @@ import { BastionArgs } from "./existing";
 import { SwarmFirewallOptions, FirewallRule, ServicePortArgs, swarmFirewallRules } from "./firewall";
 import { AdvertiseMode, NetworkMode, resolveNetworkMode } from "./crossCloud";
 import { SshConnection } from "./types";
-import { fail, isHostAddress, isKnown, requireDnsLabel, requirePort } from "../validation";
+import {
+  CheckOwner,
+  checkedInput,
+  fail,
+  isKnown,
+  requireBoolean,
+  requireDnsLabel,
+  requirePort,
+} from "../validation";
+import { requireBastionAddress } from "./hostChecks";
 
 /** Arguments shared by `AwsHosts` and `AlicloudHosts`. */
 export interface CloudHostsCommonArgs {
@@ -61,12 +70,22 @@ export interface CommonPlan {
   mode: NetworkMode;
   rules: FirewallRule[];
   user: string;
+  /** The bastion's address, checked now when known or when it resolves; undefined without a bastion. */
+  bastionHost?: pulumi.Input<string>;
 }
 
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 
-/** Validates the shared arguments; throws a ValidationError naming the argument. */
-export function planCommon(name: string, args: CloudHostsCommonArgs, defaultUser: string): CommonPlan {
+/**
+ * Validates the shared arguments; throws a ValidationError naming the argument. Values given as
+ * Outputs (peer CIDRs, the bastion's address) are checked when they resolve, errors tied to `owner`.
+ */
+export function planCommon(
+  name: string,
+  args: CloudHostsCommonArgs,
+  defaultUser: string,
+  owner?: CheckOwner,
+): CommonPlan {
   if (args === undefined || args === null) fail("args", args, "Pass { count, adminCidrs, ... }.");
   if (!Number.isInteger(args.count) || args.count < 1 || args.count > 100) {
     fail("count", args.count, "Use a whole number of hosts between 1 and 100.");
@@ -115,10 +134,9 @@ export function planCommon(name: string, args: CloudHostsCommonArgs, defaultUser
   const user = args.sshUser ?? defaultUser;
   if (!/^[a-z_][a-z0-9_-]*$/.test(user))
     fail("sshUser", user, 'Use a plain login name such as "ubuntu" or "root".');
+  let bastionHost: pulumi.Input<string> | undefined;
   if (args.bastion !== undefined) {
-    if (isKnown(args.bastion.host) && !isHostAddress(args.bastion.host)) {
-      fail("bastion.host", args.bastion.host, "Use an IPv4 address or a DNS name for the bastion.");
-    }
+    bastionHost = checkedInput("bastion.host", args.bastion.host, requireBastionAddress, owner);
     requirePort("bastion.port", args.bastion.port ?? 22);
   }
   const dial = args.dialErrorLimit ?? 60;
@@ -130,6 +148,8 @@ export function planCommon(name: string, args: CloudHostsCommonArgs, defaultUser
       fail(`tags["${key}"]`, value, "Use non-empty string keys with string values.");
     }
   }
+  requireBoolean("encryptedOverlays", args.encryptedOverlays);
+  requireBoolean("installDocker", args.installDocker);
   const mode = resolveNetworkMode(args);
   const firewall: SwarmFirewallOptions = {
     adminCidrs: args.adminCidrs,
@@ -140,9 +160,9 @@ export function planCommon(name: string, args: CloudHostsCommonArgs, defaultUser
     encryptedOverlays: mode.encryptedOverlays,
     servicePorts: args.servicePorts,
   };
-  const rules = swarmFirewallRules(firewall);
+  const rules = swarmFirewallRules(firewall, owner);
   const hostNames = Array.from({ length: args.count }, (_, i) => `${prefix}-${i + 1}`);
-  return { hostNames, zoneCount, mode, rules, user };
+  return { hostNames, zoneCount, mode, rules, user, ...(bastionHost !== undefined ? { bastionHost } : {}) };
 }
 
 /** The key pair the hosts use: the given one, or one generated with @pulumi/tls (private key secret). */
@@ -176,12 +196,16 @@ export function hostKeys(
   };
 }
 
-/** The SSH connection of one host: direct to `address`, or through the bastion. */
+/**
+ * The SSH connection of one host: direct to `address`, or through the bastion (at `bastionHost`,
+ * the checked address from the plan; default: `args.bastion.host`).
+ */
 export function hostConnection(
   args: CloudHostsCommonArgs,
   address: pulumi.Input<string>,
   user: string,
   privateKey: pulumi.Output<string>,
+  bastionHost?: pulumi.Input<string>,
 ): SshConnection {
   const bastion = args.bastion;
   return {
@@ -193,7 +217,7 @@ export function hostConnection(
     ...(bastion
       ? {
           proxy: {
-            host: bastion.host,
+            host: bastionHost ?? bastion.host,
             port: bastion.port ?? 22,
             user: bastion.user ?? user,
             privateKey: bastion.privateKey !== undefined ? pulumi.secret(bastion.privateKey) : privateKey,

@@ -52,7 +52,7 @@ export function groupHosts(
     const sshAddress = args.bastion !== undefined ? instance.privateIp : instance.publicIp;
     return {
       name: hostName,
-      connection: hostConnection(args, sshAddress, plan.user, keys.privateKey),
+      connection: hostConnection(args, sshAddress, plan.user, keys.privateKey, plan.bastionHost),
       advertiseAddr: plan.mode.advertise === "public" ? instance.publicIp : instance.privateIp,
       dependsOn: [instance, ...firewall],
     };

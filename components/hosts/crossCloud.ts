@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmHost } from "./types";
-import { fail, isIpv4 } from "../validation";
+import { CheckOwner, checkedInput, fail } from "../validation";
+import { requirePeerAddress } from "./hostChecks";
 
 /**
  * Clusters across networks (e.g. Alibaba Cloud + Huawei Cloud + Tencent Cloud): swarm traffic runs
@@ -38,33 +39,31 @@ export function resolveNetworkMode(args: {
   return { advertise, spansNetworks, encryptedOverlays: args.encryptedOverlays ?? spansNetworks };
 }
 
-/** "203.0.113.7" -> "203.0.113.7/32"; a value that is not an IPv4 address fails inside the Output. */
-export function hostCidr(address: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.output(address).apply((ip) => {
-    if (!isIpv4(ip)) {
-      throw new Error(`peer address: received ${JSON.stringify(ip)}. Use the member's public IPv4 address.`);
-    }
-    return `${ip}/32`;
-  });
+/**
+ * "203.0.113.7" -> "203.0.113.7/32". A value that is not an IPv4 address fails now when known, or
+ * when it resolves, with the same message naming `argument`. Default argument: "peer address".
+ */
+export function hostCidr(
+  address: pulumi.Input<string>,
+  argument = "peer address",
+  owner?: CheckOwner,
+): pulumi.Output<string> {
+  return pulumi.output(checkedInput(argument, address, requirePeerAddress, owner)).apply((ip) => `${ip}/32`);
 }
 
 /**
  * The /32 blocks of other members' advertised addresses, to pass as `peerCidrs` of a cloud host
- * group (e.g. existing Huawei/Tencent servers joining Alibaba Cloud instances).
+ * group (e.g. existing Huawei/Tencent servers joining Alibaba Cloud instances). A known address is
+ * checked now; an Output when it resolves, with the same message.
  */
 export function peerCidrsOf(hosts: SwarmHost[]): pulumi.Input<string>[] {
   return hosts.map((h) => {
+    const argument = `hosts["${h.name}"].advertiseAddr`;
     const addr = h.advertiseAddr;
     if (typeof addr === "string") {
-      if (!isIpv4(addr)) {
-        fail(
-          `hosts["${h.name}"].advertiseAddr`,
-          addr,
-          "Cloud firewalls need the member's public IPv4 address; set advertiseAddr to it.",
-        );
-      }
+      requirePeerAddress(argument, addr);
       return `${addr}/32`;
     }
-    return hostCidr(addr);
+    return hostCidr(addr, argument);
   });
 }

@@ -1,6 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SshConnection, SwarmHost } from "./types";
-import { fail, isHostAddress, isKnown, requireDnsLabel, requirePort } from "../validation";
+import { checkedInput, fail, requireDnsLabel, requirePort } from "../validation";
+import {
+  nonEmptyKey,
+  requireAdvertiseAddress,
+  requireBastionAddress,
+  requireHostKey,
+  requireSshAddress,
+} from "./hostChecks";
 
 /** A bastion (jump host) that SSH goes through to reach a server. */
 export interface BastionArgs {
@@ -85,43 +92,46 @@ export function existingHosts(
       fail(`${at}.name`, server.name, "Host names must be unique; give each server its own name.");
     }
     seen.add(server.name);
-    if (isKnown(server.host) && !isHostAddress(server.host)) {
-      fail(`${at}.host`, server.host, "Use an IPv4 address or a DNS name that SSH can dial.");
-    }
-    if (isKnown(server.advertiseAddr) && !isHostAddress(server.advertiseAddr)) {
-      fail(
-        `${at}.advertiseAddr`,
-        server.advertiseAddr,
-        "Use the IPv4 address the other swarm nodes reach this server on.",
-      );
-    }
+    // Known values are checked now; Outputs when they resolve, before any command that uses them.
+    const host = checkedInput(`${at}.host`, server.host, requireSshAddress);
+    const advertiseAddr =
+      server.advertiseAddr === undefined
+        ? host
+        : checkedInput(`${at}.advertiseAddr`, server.advertiseAddr, requireAdvertiseAddress);
     const port = server.port ?? defaults.port ?? 22;
     requirePort(`${at}.port`, port);
     const user = server.user ?? defaults.user ?? "root";
     if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(user))
       fail(`${at}.user`, user, 'Use a plain login name such as "root" or "ubuntu".');
     const privateKey = server.privateKey ?? defaults.privateKey;
-    if (privateKey === undefined || (isKnown(privateKey) && privateKey.trim() === "")) {
+    if (privateKey === undefined) {
       fail(
         `${at}.privateKey`,
-        privateKey === undefined ? undefined : "(empty)",
+        undefined,
         "Give the server's SSH private key, or `defaults.privateKey` for all servers.",
       );
     }
+    const checkedKey = checkedInput(
+      `${at}.privateKey`,
+      privateKey,
+      nonEmptyKey("Give the server's SSH private key, or `defaults.privateKey` for all servers."),
+    );
     const bastion = server.bastion ?? defaults.bastion;
     const connection: SshConnection = {
-      host: server.host,
+      host,
       port,
       user,
-      privateKey: pulumi.secret(privateKey),
+      privateKey: pulumi.secret(checkedKey),
       ...(server.privateKeyPassword !== undefined
         ? { privateKeyPassword: pulumi.secret(server.privateKeyPassword) }
         : {}),
-      ...(server.hostKey !== undefined ? { hostKey: server.hostKey } : {}),
+      ...(server.hostKey !== undefined
+        ? { hostKey: checkedInput(`${at}.hostKey`, server.hostKey, requireHostKey) }
+        : {}),
       ...(defaults.dialErrorLimit !== undefined ? { dialErrorLimit: defaults.dialErrorLimit } : {}),
-      ...(bastion ? { proxy: bastionConnection(`${at}.bastion`, bastion, user, privateKey) } : {}),
+      ...(bastion ? { proxy: bastionConnection(`${at}.bastion`, bastion, user, checkedKey) } : {}),
     };
-    return { name: server.name, connection, advertiseAddr: server.advertiseAddr ?? server.host };
+    return { name: server.name, connection, advertiseAddr };
   });
 }
 
@@ -131,15 +141,21 @@ function bastionConnection(
   serverUser: string,
   serverKey: pulumi.Input<string>,
 ): NonNullable<SshConnection["proxy"]> {
-  if (isKnown(bastion.host) && !isHostAddress(bastion.host)) {
-    fail(`${at}.host`, bastion.host, "Use an IPv4 address or a DNS name for the bastion.");
-  }
+  const host = checkedInput(`${at}.host`, bastion.host, requireBastionAddress);
   const port = bastion.port ?? 22;
   requirePort(`${at}.port`, port);
+  const key =
+    bastion.privateKey === undefined
+      ? serverKey
+      : checkedInput(
+          `${at}.privateKey`,
+          bastion.privateKey,
+          nonEmptyKey("Give the bastion's SSH private key, or leave it out to use the server's."),
+        );
   return {
-    host: bastion.host,
+    host,
     port,
     user: bastion.user ?? serverUser,
-    privateKey: pulumi.secret(bastion.privateKey ?? serverKey),
+    privateKey: pulumi.secret(key),
   };
 }

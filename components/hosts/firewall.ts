@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { fail, isKnown, isPort, requireCidr, requirePort } from "../validation";
+import { CheckOwner, checkedInput, fail, isKnown, isPort, requireCidr, requirePort } from "../validation";
+import { isWorldSized } from "./cidrSet";
 
 /**
  * The cloud-neutral firewall of a swarm: one list of rules that both the AWS and the Alibaba Cloud
@@ -88,9 +89,32 @@ export function cidrLabel(cidr: string): string {
   return cidr.replace(/[./]/g, "-");
 }
 
-/** True when the CIDR is the whole IPv4 internet. */
+/** True when the CIDR alone is world-sized (half or more of IPv4 or IPv6; see cidrSet.ts). */
 export function isWorldCidr(cidr: string): boolean {
-  return /^0\.0\.0\.0\/0$/.test(cidr.trim()) || cidr.trim() === "::/0";
+  return isWorldSized([cidr]);
+}
+
+/** One peer block: an IPv4 CIDR that is not world-sized. Same rule for known values and Outputs. */
+export function requirePeerCidr(argument: string, cidr: string): void {
+  requireCidr(argument, cidr);
+  if (isWorldCidr(cidr)) {
+    fail(
+      argument,
+      cidr,
+      'Swarm ports are never opened to the world; list each other member as "<public ip>/32".',
+    );
+  }
+}
+
+/** All peer blocks together: their union must not be world-sized either (e.g. two /1 halves). */
+export function requirePeerSet(argument: string, cidrs: string[]): void {
+  if (isWorldSized(cidrs)) {
+    fail(
+      argument,
+      cidrs,
+      'Together these blocks cover half or more of the internet, and the swarm ports are never opened to the world; list each other member as "<public ip>/32".',
+    );
+  }
 }
 
 /** Validates the firewall arguments; throws a ValidationError naming the argument. */
@@ -113,17 +137,18 @@ export function validateFirewallOptions(options: SwarmFirewallOptions): void {
       );
     }
   });
+  if (isWorldSized(adminCidrs) && options.allowSshFromAnywhere !== true) {
+    fail(
+      "adminCidrs",
+      adminCidrs,
+      "Together these blocks cover half or more of the internet: SSH open to the world needs `allowSshFromAnywhere: true`; prefer your own /32.",
+    );
+  }
+  const knownPeers = (options.peerCidrs ?? []).filter(isKnown);
   (options.peerCidrs ?? []).forEach((cidr, i) => {
-    if (!isKnown(cidr)) return;
-    requireCidr(`peerCidrs[${i}]`, cidr);
-    if (isWorldCidr(cidr)) {
-      fail(
-        `peerCidrs[${i}]`,
-        cidr,
-        'Swarm ports are never opened to the world; list each other member as "<public ip>/32".',
-      );
-    }
+    if (isKnown(cidr)) requirePeerCidr(`peerCidrs[${i}]`, cidr);
   });
+  requirePeerSet("peerCidrs", knownPeers);
   const dataPathPort = options.dataPathPort ?? DEFAULT_DATA_PATH_PORT;
   if (!Number.isInteger(dataPathPort) || dataPathPort < 1024 || dataPathPort > 49151) {
     fail("dataPathPort", dataPathPort, "Use a UDP port between 1024 and 49151 (Docker's limit).");
@@ -175,15 +200,17 @@ export function validateFirewallOptions(options: SwarmFirewallOptions): void {
  * path port/udp, ESP when encrypted) admit only members and peers; SSH only the admin CIDRs;
  * service ports only the CIDRs asked for. Nothing else, and never 2375/2376.
  */
-export function swarmFirewallRules(options: SwarmFirewallOptions): FirewallRule[] {
+export function swarmFirewallRules(options: SwarmFirewallOptions, owner?: CheckOwner): FirewallRule[] {
   validateFirewallOptions(options);
   const dataPathPort = options.dataPathPort ?? DEFAULT_DATA_PATH_PORT;
+  const peers = options.peerCidrs ?? [];
+  const checked = checkedPeers(peers, owner);
   const members: FirewallSource[] = [
     options.advertise === "public" ? { kind: "memberPublicIps" } : { kind: "members" },
-    ...(options.peerCidrs ?? []).map(
+    ...peers.map(
       (cidr, i): FirewallSource => ({
         kind: "cidr",
-        cidr,
+        cidr: checked[i],
         label: isKnown(cidr) ? cidrLabel(cidr) : `peer${i}`,
       }),
     ),
@@ -239,6 +266,18 @@ export function swarmFirewallRules(options: SwarmFirewallOptions): FirewallRule[
     });
   }
   return rules;
+}
+
+/**
+ * Peer blocks as the rules take them. All known: as given (validateFirewallOptions checked them).
+ * Any Output among them: each resolves only once it and the union of all of them pass the same
+ * checks as known values, so no rule opens the swarm ports to a bad or world-sized set.
+ */
+function checkedPeers(peers: pulumi.Input<string>[], owner?: CheckOwner): pulumi.Input<string>[] {
+  if (peers.every(isKnown)) return peers;
+  const each = peers.map((cidr, i) => checkedInput(`peerCidrs[${i}]`, cidr, requirePeerCidr, owner));
+  const together = checkedInput("peerCidrs", pulumi.all(each), requirePeerSet, owner);
+  return each.map((cidr) => pulumi.all([together, cidr]).apply(([, value]) => value));
 }
 
 /** One concrete rule after expanding sources: what a cloud turns into one security group rule. */

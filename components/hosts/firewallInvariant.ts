@@ -1,7 +1,12 @@
+import { isWorldSized } from "./cidrSet";
+
 /**
  * The least-exposure invariant, checked over registered resources (as the Pulumi mocks record
  * them, or as a policy pack sees them): no ingress rule opens SSH or a swarm port to the world, and
- * nothing ever opens the Docker API (2375/2376). Pure, cloud-aware, usable from any test.
+ * nothing ever opens the Docker API (2375/2376). "The world" is judged by set, the same way the
+ * components' arguments are (cidrSet.ts): the union of every block that the stack's rules open a
+ * port to, IPv4 and IPv6, must stay under half of the address space. Pure, cloud-aware, usable
+ * from any test.
  */
 
 /** A registered resource: its type token, name and (resolved) inputs. */
@@ -40,7 +45,6 @@ interface IngressRule {
 }
 
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
 function unwrap(value: unknown): unknown {
   if (typeof value === "object" && value !== null && SECRET_KEY in value) {
@@ -163,7 +167,8 @@ function dropped(
 /**
  * Returns every violation of the least-exposure invariant among `resources`; an empty list means
  * the stack holds it. Checks: SSH (22/tcp), 2377/tcp, 7946/tcp, 7946/udp, 4789/udp (and the
- * `dataPathPorts` given) and ESP are never open to 0.0.0.0/0 or ::/0; 2375/2376 are never open.
+ * `dataPathPorts` given) and ESP are never open to a world-sized set of addresses (0.0.0.0/0, ::/0,
+ * or blocks that together cover half or more of IPv4 or IPv6); 2375/2376 are never open.
  */
 export function findFirewallViolations(
   resources: ResourceLike[],
@@ -183,18 +188,27 @@ export function findFirewallViolations(
   ];
   const rules = ingressRules(resources);
   const violations: FirewallViolation[] = [];
+  const open = (rule: IngressRule, source: string, proto: Proto, port: number | undefined) =>
+    !rule.drop && covers(rule, proto, port) && !dropped(rule, rules, source, proto, port);
+  // Per protected port: every source block the stack opens it to; world-sized together or alone.
+  const worldSets = protectedPorts.map(([proto, port]) =>
+    isWorldSized(rules.flatMap((rule) => rule.sources.filter((source) => open(rule, source, proto, port)))),
+  );
   for (const rule of rules) {
     if (rule.drop) continue;
     const report = (reason: string) =>
       violations.push({ resource: rule.resource.name, type: rule.resource.type, reason });
     for (const source of rule.sources) {
-      if (WORLD.has(source)) {
-        for (const [proto, port, label] of protectedPorts) {
-          if (covers(rule, proto, port) && !dropped(rule, rules, source, proto, port)) {
-            report(`opens ${label} to ${source}`);
-          }
+      protectedPorts.forEach(([proto, port, label], i) => {
+        if (!worldSets[i] || !open(rule, source, proto, port)) return;
+        if (isWorldSized([source])) {
+          report(`opens ${label} to ${source}`);
+        } else if (/[.:]/.test(source)) {
+          report(
+            `opens ${label} to ${source}, part of a set of blocks that covers half or more of the internet`,
+          );
         }
-      }
+      });
       for (const port of [2375, 2376]) {
         if (covers(rule, "tcp", port) && !dropped(rule, rules, source, "tcp", port)) {
           report(`opens the Docker API ${port}/tcp to ${source}`);

@@ -1,5 +1,8 @@
 import { fail } from "../validation";
+import { renderEnvFile, shellQuote } from "./composeEnv";
 import { requireSwarmName } from "./parse";
+
+export { renderEnvFile, requireEnvNames, shellQuote } from "./composeEnv";
 
 /*
  * Shell run on a swarm manager for ComposeStack. Pure renderers: unit-tested as text and executed
@@ -26,35 +29,6 @@ export interface StackDeployOptions {
   waitTimeoutSeconds?: number;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Single-quotes a word for POSIX sh. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Throws unless every key is a shell variable name (compose interpolates `${NAME}`). */
-export function requireEnvNames(argument: string, env: Record<string, unknown>): void {
-  for (const key of Object.keys(env)) {
-    if (!ENV_NAME.test(key)) {
-      fail(
-        `${argument}.${key}`,
-        key,
-        "Use variable names of letters, digits and '_', not starting with a digit.",
-      );
-    }
-  }
-}
-
-/** The environment file the deploy script sources: one `export NAME='value'` line per variable. */
-export function renderEnvFile(env: Record<string, string>): string {
-  requireEnvNames("environment", env);
-  return Object.keys(env)
-    .sort()
-    .map((key) => `export ${key}=${shellQuote(env[key])}\n`)
-    .join("");
-}
-
 /**
  * The stdin of the deploy script: two base64 lines, the environment file then the compose file.
  * Base64 keeps any byte of either file (quotes, newlines, `$`) out of the shell's reach.
@@ -67,6 +41,12 @@ export function composeStdin(compose: string, env: Record<string, string>): stri
 /**
  * Deploys (or re-deploys) a stack from stdin. Idempotent: `docker stack deploy` converges the stack to
  * the file. The files live in a private temp dir (umask 077) removed on exit, whatever happens.
+ *
+ * The user's environment never enters this script's own variables: everything docker is run with
+ * (compose path, flags, stack name, the script's PATH) is fixed in the positional parameters first,
+ * then a subshell reads the env file and runs only `docker stack deploy "$@"`. Assignments cannot
+ * change positional parameters, and the subshell's variables die with it, so a variable named
+ * `workdir`, `stack` or `status` reaches docker (for compose to interpolate) and nothing else.
  */
 export function renderStackDeployScript(options: StackDeployOptions): string {
   requireSwarmName("stackName", options.stackName);
@@ -106,17 +86,19 @@ export function renderStackDeployScript(options: StackDeployOptions): string {
         ]
       : []),
     ...(flags.length ? [`set -- "$@" ${flags.join(" ")}`] : []),
-    '. "$workdir/stack.env"',
+    'set -- "$PATH" "$workdir/stack.env" "$@" "$stack"',
+    ...(options.wait ? ["status=0"] : []),
+    "# User variables live only in this subshell, which runs nothing but docker with the arguments above.",
+    "# shellcheck source=/dev/null",
     ...(options.wait
       ? [
-          "status=0",
-          `timeout ${waitTimeout(options)} docker stack deploy "$@" "$stack" || status=$?`,
+          `( . "$2" && PATH=$1 && shift 2 && exec timeout ${waitTimeout(options)} docker stack deploy "$@" ) || status=$?`,
           'if [ "$status" = 124 ]; then',
           `  echo "swarm-stack: stack $stack did not converge within ${waitTimeout(options)} s; see: docker stack ps --no-trunc $stack" >&2`,
           "fi",
           'exit "$status"',
         ]
-      : ['docker stack deploy "$@" "$stack"']),
+      : ['( . "$2" && PATH=$1 && shift 2 && exec docker stack deploy "$@" )']),
     "",
   ].join("\n");
 }

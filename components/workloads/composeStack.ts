@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import type { SwarmClusterLike } from "../cluster/types";
-import { fail, isKnown, validateComponentArgs } from "../validation";
+import { fail, isKnown, requireBoolean, validateComponentArgs } from "../validation";
 import { requireSwarmName } from "./parse";
 import {
   composeStdin,
@@ -87,6 +87,9 @@ function validate(name: string, args: ComposeStackArgs): Validated {
     }
   }
   requireEnvNames("environment", args.environment ?? {});
+  requireBoolean("withRegistryAuth", args.withRegistryAuth);
+  requireBoolean("prune", args.prune);
+  requireBoolean("waitForConvergence", args.waitForConvergence);
   if (args.resolveImage !== undefined && !["always", "changed", "never"].includes(args.resolveImage)) {
     fail("resolveImage", args.resolveImage, 'Use "always", "changed" or "never".');
   }

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { SwarmClusterLike } from "../cluster/types";
-import { fail, isIpv4, requireCidr, validateComponentArgs } from "../validation";
+import { fail, isIpv4, requireBoolean, requireCidr, validateComponentArgs } from "../validation";
 import { requireSwarmName } from "./parse";
+import { planLabels } from "./serviceSpec";
 
 /** Arguments of an {@link OverlayNetwork}. */
 export interface OverlayNetworkArgs {
@@ -65,6 +66,9 @@ function validate(name: string, args: OverlayNetworkArgs): string {
     if (!cidrContains(args.subnet, args.ipRange))
       fail("ipRange", args.ipRange, `Use a CIDR block inside ${args.subnet}.`);
   }
+  requireBoolean("attachable", args.attachable);
+  requireBoolean("internal", args.internal);
+  if (args.labels !== undefined) planLabels("labels", args.labels);
   if (args.driverOptions && "encrypted" in args.driverOptions) {
     fail("driverOptions.encrypted", args.driverOptions.encrypted, "Use the `encrypted` argument instead.");
   }

@@ -2,6 +2,7 @@ import type * as docker from "@pulumi/docker";
 import { fail, isHostAddress, isKnown, requirePort } from "../validation";
 import type { PortClaim } from "./clusterRegistry";
 import { parseDuration, parseImageReference, parseMemory } from "./parse";
+import { requireUnreservedPort } from "./reservedPorts";
 import type {
   HealthCheck,
   ResourceAmounts,
@@ -59,6 +60,7 @@ export function planService(args: SwarmServiceArgs): ServicePlan {
     global: mode.global === true,
     replicas: mode.replicated?.replicas as number | undefined,
     maxReplicasPerNode,
+    dataPathPort: args.cluster?.dataPathPort,
   });
 
   for (const key of Object.keys(args.env ?? {})) {
@@ -72,6 +74,14 @@ export function planService(args: SwarmServiceArgs): ServicePlan {
     if (value !== undefined && (!Array.isArray(value) || value.some((v) => typeof v !== "string"))) {
       fail(field, value, 'Use a list of strings (exec form), e.g. ["catalina.sh", "run"].');
     }
+  }
+
+  // user[:group], each a name or a numeric id, as `docker service create --user` takes it.
+  if (
+    args.user !== undefined &&
+    !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$/.test(args.user)
+  ) {
+    fail("user", args.user, 'Use "user", "uid", "user:group" or "uid:gid", e.g. "nginx" or "101:101".');
   }
 
   const containerSpec: ServicePlan["containerSpec"] = {
@@ -129,7 +139,13 @@ function planMode(args: SwarmServiceArgs): { global?: boolean; replicated?: { re
 
 function planPorts(
   ports: ServicePort[],
-  ctx: { endpointMode: string; global: boolean; replicas?: number; maxReplicasPerNode?: number },
+  ctx: {
+    endpointMode: string;
+    global: boolean;
+    replicas?: number;
+    maxReplicasPerNode?: number;
+    dataPathPort?: number;
+  },
 ): { ports: docker.types.input.ServiceEndpointSpecPort[]; portClaims: ServicePlan["portClaims"] } {
   const seen = new Map<string, number>();
   const portClaims: ServicePlan["portClaims"] = [];
@@ -150,6 +166,7 @@ function planPorts(
     }
     if (port.published !== undefined) {
       requirePort(`${at}.published`, port.published);
+      requireUnreservedPort(`${at}.published`, port.published, ctx.dataPathPort);
       const key = `${port.published}/${protocol}`;
       const first = seen.get(key);
       if (first !== undefined) {
@@ -474,7 +491,8 @@ function planConverge(
   };
 }
 
-function planLabels(at: string, labels: Record<string, string>): { label: string; value: string }[] {
+/** Label keys and values, checked with the one rule services and networks share. */
+export function planLabels(at: string, labels: Record<string, string>): { label: string; value: string }[] {
   return Object.entries(labels).map(([label, value]) => {
     if (!LABEL_KEY.test(label))
       fail(`${at}.${label}`, label, "Use label keys of letters, digits, '.', '-', '_' or '/'.");

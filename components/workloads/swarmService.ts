@@ -65,6 +65,16 @@ function checkFiles(
       { data: f.data, existing: kind === "secret" ? f.secret : f.config },
       sources,
     );
+    if (
+      f.fileName !== undefined &&
+      (typeof f.fileName !== "string" || f.fileName.split("/").includes(".."))
+    ) {
+      fail(
+        `${at}[${i}].fileName`,
+        f.fileName,
+        `Use a file name or an absolute path without ".." segments; the ${kind} is mounted at it inside the container.`,
+      );
+    }
     const target = f.fileName ?? f.name;
     if (targets.has(target))
       fail(

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSecretOutput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
 import { installCloudMocks } from "../helpers/cloudMocks";
 import type { AlicloudHostsArgs } from "../../components/hosts/alicloud/alicloudHosts";
+import { renderDockerUserData } from "../../components/hosts/cloudinit";
 
 // Loading @pulumi/aws and @pulumi/alicloud takes seconds on a busy machine.
 jest.setTimeout(60_000);
@@ -102,7 +103,8 @@ describe("AlicloudHosts", () => {
       });
       const script = Buffer.from(String(i.userData), "base64").toString();
       expect(script).toContain("install -y --no-install-recommends docker.io");
-      expect(script).not.toContain("usermod");
+      // Root needs no docker group (positive control: a non-root user gets one, see aws-alicloud-shared).
+      expect(script).toBe(renderDockerUserData({ user: "root" }));
       expect(await valueOf(hosts.zones)).toEqual([
         "cn-hangzhou-h",
         "cn-hangzhou-j",
@@ -170,7 +172,7 @@ describe("AlicloudHosts", () => {
       await settle();
     });
 
-    it("opens the swarm ports to members' and peers' /32s, ESP as 'all' with the Docker API dropped", async () => {
+    it("opens the swarm ports to members' and peers' /32s, ESP as 'all' narrowed to what ECS cannot name", async () => {
       const [ip] = await valueOf(hosts.publicIps);
       expect(hosts.spansNetworks).toBe(true);
       expect(await valueOf(pulumi.output(hosts.hosts[0].advertiseAddr))).toBe(ip);
@@ -178,6 +180,14 @@ describe("AlicloudHosts", () => {
         [
           "xc-deny-docker-api-203-0-113-50-32 | drop | tcp | 2375/2376 | 203.0.113.50/32 | 1",
           `xc-deny-docker-api-xc-1 | drop | tcp | 2375/2376 | ${ip}/32 | 1`,
+          "xc-esp-only-gre-203-0-113-50-32 | drop | gre | -1/-1 | 203.0.113.50/32 | 50",
+          `xc-esp-only-gre-xc-1 | drop | gre | -1/-1 | ${ip}/32 | 50`,
+          "xc-esp-only-icmp-203-0-113-50-32 | drop | icmp | -1/-1 | 203.0.113.50/32 | 50",
+          `xc-esp-only-icmp-xc-1 | drop | icmp | -1/-1 | ${ip}/32 | 50`,
+          "xc-esp-only-tcp-203-0-113-50-32 | drop | tcp | 1/65535 | 203.0.113.50/32 | 50",
+          `xc-esp-only-tcp-xc-1 | drop | tcp | 1/65535 | ${ip}/32 | 50`,
+          "xc-esp-only-udp-203-0-113-50-32 | drop | udp | 1/65535 | 203.0.113.50/32 | 50",
+          `xc-esp-only-udp-xc-1 | drop | udp | 1/65535 | ${ip}/32 | 50`,
           "xc-in-esp-203-0-113-50-32 | accept | all | -1/-1 | 203.0.113.50/32 | 100",
           `xc-in-esp-xc-1 | accept | all | -1/-1 | ${ip}/32 | 100`,
           "xc-in-gossip-7946-tcp-203-0-113-50-32 | accept | tcp | 7946/7946 | 203.0.113.50/32 | 1",

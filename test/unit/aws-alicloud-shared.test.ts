@@ -39,6 +39,7 @@ touch /var/lib/pulumi-swarm-docker-ready
   });
 
   it("skips the group change for root and refuses a user that is not a login name", () => {
+    expect(renderDockerUserData({ user: "ubuntu" })).toContain("usermod -aG docker ubuntu\n");
     expect(renderDockerUserData({ user: "root" })).not.toContain("usermod");
     expect(() => renderDockerUserData({ user: "a;rm -rf /" })).toThrow(
       'user: received "a;rm -rf /". Use a plain login name.',

@@ -20,6 +20,8 @@ interface BadInput {
   received?: unknown;
   /** The value must not appear in the message (a secret). */
   secret?: boolean;
+  /** The whole message after the component prefix, where a case pins it exactly. */
+  message?: string;
   /** A known gap: the component accepts this value today (reported, asserted so a fix shows up). */
   gap?: string;
   build: () => unknown;
@@ -58,7 +60,7 @@ beforeAll(async () => {
     spansNetworks: false,
   };
   await settle();
-});
+}, 60_000); // imports the whole library: more than jest's 5 s default on a busy machine
 
 // ---------------------------------------------------------------------------------------------
 // Valid base arguments per component; each case changes one argument.
@@ -135,7 +137,7 @@ const add = (
   argument: string,
   value: unknown,
   build: () => unknown,
-  extra: Partial<Pick<BadInput, "received" | "secret" | "gap">> = {},
+  extra: Partial<Pick<BadInput, "received" | "secret" | "gap" | "message">> = {},
 ) => cases.push({ component, argument, value, build, ...extra });
 
 // SwarmCluster
@@ -219,6 +221,17 @@ const add = (
   );
   add(C, "insecureRegistries[0]", "harbor:80/v2", swarmCluster({ insecureRegistries: ["harbor:80/v2"] }));
   add(C, "insecureRegistries[0]", "harbor:99999", swarmCluster({ insecureRegistries: ["harbor:99999"] }));
+  for (const registry of [
+    "0.0.0.0/0",
+    "10.0.0.0/8",
+    "::/0",
+    "docker.io",
+    "registry-1.docker.io:443",
+    "ghcr.io",
+    "123456789012.dkr.ecr.eu-central-1.amazonaws.com",
+  ]) {
+    add(C, "insecureRegistries[0]", registry, swarmCluster({ insecureRegistries: [registry] }));
+  }
   add(
     C,
     "registryMirrors[0]",
@@ -241,16 +254,16 @@ const add = (
   add(C, "certExpiry", "ninety days", swarmCluster({ certExpiry: "ninety days" }));
   add(C, "certExpiry", "", swarmCluster({ certExpiry: "" }));
   add(C, "installDocker", "yes", swarmCluster({ installDocker: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `installDocker: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
   add(C, "autolock", "true", swarmCluster({ autolock: bad("true") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `autolock: received "true". Use true or false (a boolean, not a string or a number).`,
   });
   add(C, "spansNetworks", 1, swarmCluster({ spansNetworks: bad(1) }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `spansNetworks: received 1. Use true or false (a boolean, not a string or a number).`,
   });
   add(C, "allowEvenManagers", "no", swarmCluster({ allowEvenManagers: bad("no") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `allowEvenManagers: received "no". Use true or false (a boolean, not a string or a number).`,
   });
   add(
     C,
@@ -258,7 +271,8 @@ const add = (
     "-o StrictHostKeyChecking=no",
     swarmCluster({ dockerSshOpts: bad("-o StrictHostKeyChecking=no") }),
     {
-      gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+      message:
+        'dockerSshOpts: received "-o StrictHostKeyChecking=no". Use a list of ssh options, one word each, e.g. ["-o", "ServerAliveInterval=30"].',
     },
   );
 }
@@ -281,7 +295,8 @@ const add = (
   add(C, "servers[0].bastion.host", "bastion host", existing(servers({ bastion: { host: "bastion host" } })));
   add(C, "servers[0].bastion.port", 0, existing(servers({ bastion: { host: "203.0.113.1", port: 0 } })));
   add(C, "servers[0].hostKey", "not a host key", existing(servers({ hostKey: "not a host key" })), {
-    gap: "hostKey is passed to SSH unchecked; a malformed key fails only when the first command dials",
+    message:
+      'servers[0].hostKey: received "not a host key". Use the server\'s SSH host public key line, e.g. "ssh-ed25519 AAAA..." (its /etc/ssh/ssh_host_ed25519_key.pub).',
   });
 }
 
@@ -298,6 +313,19 @@ for (const [C, make] of [
   add(C, "adminCidrs", [], make({ adminCidrs: [] }));
   add(C, "adminCidrs[0]", "203.0.113.7", make({ adminCidrs: ["203.0.113.7"] }));
   add(C, "adminCidrs[0]", "0.0.0.0/0", make({ adminCidrs: ["0.0.0.0/0"] }));
+  add(C, "adminCidrs[0]", "0.0.0.0/1", make({ adminCidrs: ["0.0.0.0/1"] }));
+  add(
+    C,
+    "adminCidrs",
+    ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"],
+    make({ adminCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"] }),
+  );
+  add(
+    C,
+    "peerCidrs",
+    ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2"],
+    make({ peerCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2"] }),
+  );
   add(C, "peerCidrs[0]", "0.0.0.0/0", make({ peerCidrs: ["0.0.0.0/0"] }));
   add(C, "peerCidrs[0]", "198.51.100.7/33", make({ peerCidrs: ["198.51.100.7/33"] }));
   add(C, "advertise", "both", make({ advertise: bad("both") }));
@@ -351,10 +379,10 @@ for (const [C, make] of [
   add(C, "zoneCount", 0, make({ zoneCount: 0 }));
   add(C, "zoneCount", 4, make({ zoneCount: 4 }));
   add(C, "encryptedOverlays", "yes", make({ encryptedOverlays: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `encryptedOverlays: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
   add(C, "installDocker", "no", make({ installDocker: bad("no") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `installDocker: received "no". Use true or false (a boolean, not a string or a number).`,
   });
   add(
     C,
@@ -399,7 +427,7 @@ for (const [C, make] of [
   add(C, "ubuntuRelease", "20.04", aws({ ubuntuRelease: bad("20.04") }));
   add(C, "architecture", "arm", aws({ architecture: bad("arm") }));
   add(C, "associatePublicIp", "yes", aws({ associatePublicIp: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `associatePublicIp: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
 }
 {
@@ -457,10 +485,10 @@ for (const [C, make] of [
   add(C, "ipRange", "10.30.1.0/25", net({ subnet: "10.30.0.0/24", ipRange: "10.30.1.0/25" }));
   add(C, "driverOptions.encrypted", "", net({ driverOptions: { encrypted: "" } }));
   add(C, "attachable", "yes", net({ attachable: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `attachable: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
-  add(C, "labels", "bad key", net({ labels: { "bad key": "x" } }), {
-    gap: "network label keys are not checked (SwarmService checks its own)",
+  add(C, "labels.bad key", "bad key", net({ labels: { "bad key": "x" } }), {
+    message: `labels.bad key: received "bad key". Use label keys of letters, digits, '.', '-', '_' or '/'.`,
   });
 }
 
@@ -478,6 +506,20 @@ for (const [C, make] of [
   add(C, "endpointMode", "rr", svc({ endpointMode: bad("rr") }));
   add(C, "maxReplicasPerNode", -1, svc({ maxReplicasPerNode: -1 }));
   add(C, "env.A=B", "A=B", svc({ env: { "A=B": "x" } }));
+  for (const published of [22, 2375, 2376, 2377, 7946, 4789]) {
+    add(C, "ports[0].published", published, svc({ ports: [{ target: 80, published }] }));
+  }
+  add(
+    C,
+    "ports[0].published",
+    4800,
+    // Built when the case runs: the fixture cluster exists only after beforeAll.
+    () =>
+      svc({
+        cluster: { ...cluster, dataPathPort: 4800 },
+        ports: [{ target: 80, published: 4800, mode: "host" }],
+      })(),
+  );
   add(C, "command", "nginx -g daemon off;", svc({ command: bad("nginx -g daemon off;") }));
   add(C, "args", [1], svc({ args: bad([1]) }));
   add(C, "ports[0].target", 0, svc({ ports: [{ target: 0, published: 80 }] }));
@@ -622,7 +664,10 @@ for (const [C, make] of [
     "configs[0].fileName",
     "../etc/passwd",
     svc({ configs: [{ name: "app", data: "x", fileName: "../etc/passwd" }] }),
-    { gap: "a config/secret fileName is not checked for '..' or other path tricks" },
+    {
+      message:
+        'configs[0].fileName: received "../etc/passwd". Use a file name or an absolute path without ".." segments; the config is mounted at it inside the container.',
+    },
   );
   add(C, "labels.bad key", "bad key", svc({ labels: { "bad key": "x" } }));
   add(C, "containerLabels.bad key", "bad key", svc({ containerLabels: { "bad key": "x" } }));
@@ -636,7 +681,8 @@ for (const [C, make] of [
   add(C, "waitForConvergence", true, svc({ mode: "global", waitForConvergence: true }));
   add(C, "waitForConvergence.timeout", "a while", svc({ waitForConvergence: { timeout: "a while" } }));
   add(C, "user", "root;id", svc({ user: "root;id" }), {
-    gap: "user is passed to Docker unchecked (it is not a shell word, so no injection; what dockerd does with it was not tried)",
+    message:
+      'user: received "root;id". Use "user", "uid", "user:group" or "uid:gid", e.g. "nginx" or "101:101".',
   });
   add(C, "workdir", "app", svc({ workdir: "app" }));
 }
@@ -669,10 +715,13 @@ for (const [C, make] of [
     received: "content without a top-level services: key",
   });
   add(C, "environment.1TAG", "1TAG", stack({ environment: { "1TAG": "x" } }));
+  for (const name of ["PATH", "IFS", "DOCKER_HOST", "LD_PRELOAD", "HOME", "BASH_ENV"]) {
+    add(C, `environment.${name}`, name, stack({ environment: { [name]: "x" } }));
+  }
   add(C, "resolveImage", "sometimes", stack({ resolveImage: bad("sometimes") }));
   add(C, "removeTimeoutSeconds", -5, stack({ removeTimeoutSeconds: -5 }));
   add(C, "prune", "yes", stack({ prune: bad("yes") }), {
-    gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+    message: `prune: received "yes". Use true or false (a boolean, not a string or a number).`,
   });
 }
 
@@ -708,12 +757,13 @@ for (const [C, make] of [
 add("GitLabHost", "sshPort", 9999, gitlab({ sshPort: 9999 }));
 add("GitLabHost", "sshPort", 70000, gitlab({ sshPort: 70000 }));
 add("GitLabHost", "sshPort", 22, gitlab({ sshPort: 22 }), {
-  gap: "port 22 is the host's own sshd: GitLab's SSH port would collide with it at deploy time",
+  message:
+    "sshPort: received 22. Port 22 is the host's own sshd (the cluster's scripts use it); give GitLab's SSH another port, e.g. 2222 (the default).",
 });
 add("GitLabHost", "rootPassword", BAD_PASSWORD, gitlab({ rootPassword: pulumi.secret(BAD_PASSWORD) }), {
   received: "(secret, not shown)",
   secret: true,
-  gap: "a password given as a secret Output is checked only when it resolves, after the resources are registered",
+  gap: "a secret Output is known only when it resolves: refused then, with the message of a known value, before any command takes it (checked-inputs.test.ts), but after the preflight is registered",
 });
 add("GitLabHost", "rootPassword", BAD_PASSWORD, gitlab({ rootPassword: BAD_PASSWORD }), {
   received: "(secret, not shown)",
@@ -747,7 +797,7 @@ add("HarborHost", "extraNames[0]", "harbor host", harbor({ extraNames: ["harbor 
 add("HarborHost", "certificateValidityHours", 1, harbor({ certificateValidityHours: 1 }));
 add("HarborHost", "caValidityHours", 100, harbor({ certificateValidityHours: 200, caValidityHours: 100 }));
 add("HarborHost", "withTrivy", "yes", harbor({ withTrivy: bad("yes") }), {
-  gap: "a wrong type is not checked at run time (TypeScript catches it in typed code, not in values from untyped config)",
+  message: `withTrivy: received "yes". Use true or false (a boolean, not a string or a number).`,
 });
 add("SonarQubeHost", "adminPassword", BAD_PASSWORD, sonar({ adminPassword: BAD_PASSWORD }), {
   received: "(secret, not shown)",
@@ -852,6 +902,7 @@ describe("every public component refuses bad input before creating anything", ()
       expect(message).toMatch(new RegExp(`^swarm:[a-z]+:${c.component} "[^"]+": `));
     }
     if (c.secret) expect(message).not.toContain(String(c.value));
+    if (c.message) expect(message.replace(/^swarm:[a-z]+:\w+ "[^"]+": /, "")).toBe(c.message);
     // A fix follows the value: more than the bare "argument: received value."
     expect(message.split(`received ${received}. `)[1]?.length ?? 0).toBeGreaterThan(10);
   });

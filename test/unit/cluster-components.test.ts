@@ -235,6 +235,34 @@ describe("SwarmCluster under mocks", () => {
       'insecureRegistries[0]: received "http://harbor/v2". Use "host:port" (e.g. "harbor.internal:80") or a CIDR, with no scheme and no path: a path stops dockerd from starting.',
     ],
     [
+      "insecure registry: the whole internet",
+      { insecureRegistries: ["0.0.0.0/0"] },
+      'insecureRegistries[0]: received "0.0.0.0/0". This switches off TLS for every registry in a block wider than /16 (public ones included); name the registry\'s own "host:port", or its subnet of /16 or narrower.',
+    ],
+    [
+      "insecure registry: a /8",
+      { insecureRegistries: ["10.0.0.0/16", "10.0.0.0/8"] },
+      'insecureRegistries[1]: received "10.0.0.0/8". This switches off TLS for every registry in a block wider than /16 (public ones included); name the registry\'s own "host:port", or its subnet of /16 or narrower.',
+    ],
+    [
+      "insecure registry: all of IPv6",
+      { insecureRegistries: ["::/0"] },
+      'insecureRegistries[0]: received "::/0". IPv6 blocks are not accepted here (::/0 would switch off TLS for every registry); name the registry\'s own "host:port".',
+    ],
+    ...[
+      "docker.io",
+      "registry-1.docker.io:443",
+      "index.docker.io",
+      "ghcr.io",
+      "quay.io",
+      "eu.gcr.io",
+      "123456789012.dkr.ecr.eu-central-1.amazonaws.com",
+    ].map((registry): [string, Partial<SwarmClusterArgs>, string] => [
+      `insecure registry: public ${registry}`,
+      { insecureRegistries: [registry] },
+      `insecureRegistries[0]: received "${registry}". This is a public registry: switching its TLS off lets anyone on the path serve any image; remove it (only your own plain-HTTP registry belongs here).`,
+    ]),
+    [
       "mirror with a path",
       { registryMirrors: ["https://mirror.example.com/docker"] },
       'registryMirrors[0]: received "https://mirror.example.com/docker". Use an http(s) URL with no path, e.g. "https://mirror.example.com".',
@@ -316,5 +344,19 @@ describe("SwarmCluster under mocks", () => {
 
   it("accepts an even manager count when allowed", () => {
     expect(() => new SwarmCluster("even", { nodes: three(), allowEvenManagers: true })).not.toThrow();
+  });
+});
+
+describe("insecureRegistries accepts what an internal plain-HTTP registry needs", () => {
+  it.each([
+    "10.1.0.0/16",
+    "192.168.7.0/24",
+    "harbor.internal:80",
+    "10.0.0.5:5000",
+    "notdocker.io",
+    "docker.io.internal",
+  ])("accepts %s", async (registry) => {
+    const { validateInsecureRegistry } = await import("../../components/cluster/validate");
+    expect(() => validateInsecureRegistry("insecureRegistries[0]", registry)).not.toThrow();
   });
 });

@@ -89,7 +89,8 @@ describe("cluster host scripts", () => {
   it("reads join secrets from fd 3 and talks to the Engine API, never passing a token as an argument", () => {
     expect(scripts.join).toContain("IFS= read -r join_body <&3");
     expect(scripts.join).toContain("printf '%s' \"$join_body\" | api POST /swarm/join");
-    expect(scripts.join).not.toMatch(/swarm join --token/);
+    // `docker swarm` appears only in advice to the user, never as a command given a token.
+    expect(scripts.join.match(/docker swarm \w+/g)).toEqual(["docker swarm unlock", "docker swarm leave"]);
     expect(scripts.join).toContain('printf \'{"UnlockKey":"%s"}\' "$unlock_key" | api POST /swarm/unlock');
   });
 
@@ -108,7 +109,8 @@ describe("cluster host scripts", () => {
   it("opens firewall ports only to the peers, with ESP when asked", () => {
     expect(scripts.prepare).toContain("PEERS=('10.0.0.2' '10.0.0.3')");
     expect(scripts.prepare).toContain("ALLOW_ESP=1");
-    expect(scripts.prepare).not.toContain("2375");
+    // Exactly the swarm ports: the Docker API (2375/2376) is not among them.
+    expect(scripts.prepare).toContain("SWARM_PORTS=('2377/tcp' '7946/tcp' '7946/udp' '4789/udp')\n");
     expect(scripts.prepareNothing).toContain(": # host firewall left as it is");
     expect(scripts.prepareNothing).toContain("Docker is not installed and installDocker is false");
   });

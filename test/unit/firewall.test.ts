@@ -126,6 +126,21 @@ describe("swarmFirewallRules", () => {
       "dataPathPort: received 7946. Pick a port other than the swarm's 2377 and 7946.",
     ],
     [
+      "SSH to two halves of the internet",
+      { adminCidrs: ["0.0.0.0/1", "128.0.0.0/1"] },
+      'adminCidrs[0]: received "0.0.0.0/1". SSH open to the whole internet needs `allowSshFromAnywhere: true`; prefer your own /32.',
+    ],
+    [
+      "SSH to four quarters of the internet",
+      { adminCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"] },
+      'adminCidrs: received ["0.0.0.0/2","64.0.0.0/2","128.0.0.0/2","192.0.0.0/2"]. Together these blocks cover half or more of the internet: SSH open to the world needs `allowSshFromAnywhere: true`; prefer your own /32.',
+    ],
+    [
+      "swarm ports to half the internet in overlapping peer blocks",
+      { peerCidrs: ["0.0.0.0/2", "32.0.0.0/3", "64.0.0.0/2", "198.51.100.7/32"] },
+      'peerCidrs: received ["0.0.0.0/2","32.0.0.0/3","64.0.0.0/2","198.51.100.7/32"]. Together these blocks cover half or more of the internet, and the swarm ports are never opened to the world; list each other member as "<public ip>/32".',
+    ],
+    [
       "peer not a cidr",
       { peerCidrs: ["198.51.100.10"] },
       'peerCidrs[0]: received "198.51.100.10". Use an IPv4 CIDR block',
@@ -134,11 +149,27 @@ describe("swarmFirewallRules", () => {
     expect(() => swarmFirewallRules({ ...base, ...patch })).toThrow(message);
   });
 
+  it("opens SSH to a world-sized set only with the opt-in, and a big but smaller set without it", () => {
+    const world = { ...base, adminCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"] };
+    expect(lines(swarmFirewallRules({ ...world, allowSshFromAnywhere: true })).pop()).toBe(
+      "ssh-22-tcp | tcp | 22-22 | 0.0.0.0/2,64.0.0.0/2,128.0.0.0/2,192.0.0.0/2",
+    );
+    // Just under half: three /3s (3/8 of IPv4) are a lot, but not the world.
+    const big = ["0.0.0.0/3", "32.0.0.0/3", "64.0.0.0/3"];
+    expect(lines(swarmFirewallRules({ ...base, adminCidrs: big })).pop()).toBe(
+      `ssh-22-tcp | tcp | 22-22 | ${big.join(",")}`,
+    );
+  });
+
   it("helpers", () => {
     expect(cidrLabel("203.0.113.7/32")).toBe("203-0-113-7-32");
     expect(isWorldCidr("0.0.0.0/0")).toBe(true);
     expect(isWorldCidr("::/0")).toBe(true);
-    expect(isWorldCidr("0.0.0.0/1")).toBe(false);
+    // World-sized: half or more of the address space (cidrSet.ts).
+    expect(isWorldCidr("0.0.0.0/1")).toBe(true);
+    expect(isWorldCidr("0.0.0.0/2")).toBe(false);
+    expect(isWorldCidr("8000::/1")).toBe(true);
+    expect(isWorldCidr("2001:db8::/32")).toBe(false);
   });
 
   it("property: swarm ports never reach the world, SSH only with the opt-in, 2375/2376 never", () => {

@@ -222,7 +222,7 @@ describe("secret-leak check over the whole program under mocks", () => {
     expect(leaks).toEqual([]);
     expect(commandStrings).toBeGreaterThan(40);
     expect(docker).toBeDefined();
-  });
+  }, 60_000); // builds the whole program under mocks: seconds on a busy 2-core machine
 
   it("an init step whose output is malformed fails without echoing it", async () => {
     // The summary parser is private: drive it through a cluster whose init prints the tokens in a broken line.

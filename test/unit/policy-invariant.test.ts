@@ -148,15 +148,26 @@ describe("least-exposure invariant over a whole stack", () => {
       ].join("\n"),
     );
     // Across clouds: 5 swarm rules (incl. ESP) x (3 own members + 2 peers), SSH, the service port;
-    // Alibaba Cloud adds one Docker API drop per ESP source.
-    expect(tables.xali.split("\n")).toHaveLength(2 + 25 + 1 + 1 + 5);
+    // Alibaba Cloud adds, per ESP source, one Docker API drop and four drops (tcp, udp, icmp, gre)
+    // that narrow its "all" fallback to the protocols ECS cannot name.
+    expect(tables.xali.split("\n")).toHaveLength(2 + 25 + 1 + 1 + 5 + 5 * 4);
     expect(tables.xaws.split("\n")).toHaveLength(2 + 25 + 1 + 1);
     expect(tables.xaws).toContain(
       "| xaws-in-overlay-4800-udp-198-51-100-21-32 | ingress | udp | 4800 | 198.51.100.21/32 | allow | overlay VXLAN data path (members only) |",
     );
     expect(tables.xali).toContain(
-      '| xali-in-esp-198-51-100-22-32 | ingress | all | - | 198.51.100.22/32 | accept (priority 100) | ESP of encrypted overlays (members only); "all" because ECS rules cannot name ESP |',
+      '| xali-in-esp-198-51-100-22-32 | ingress | all | - | 198.51.100.22/32 | accept (priority 100) | ESP of encrypted overlays (members only); "all" because ECS rules cannot name ESP, narrowed by drops of tcp, udp, icmp and gre |',
     );
+    for (const [protocol, ports] of [
+      ["tcp", "1-65535"],
+      ["udp", "1-65535"],
+      ["icmp", "-"],
+      ["gre", "-"],
+    ]) {
+      expect(tables.xali).toContain(
+        `| xali-esp-only-${protocol}-198-51-100-22-32 | ingress | ${protocol} | ${ports} | 198.51.100.22/32 | drop (priority 50) | narrows the ESP fallback: no ${protocol} beyond the swarm's own rules |`,
+      );
+    }
   });
 });
 

@@ -495,6 +495,42 @@ describe("SwarmService", () => {
     await settle();
   });
 
+  it.each<[number, string, number | undefined]>([
+    [22, "SSH", undefined],
+    [2375, "the Docker Engine API", undefined],
+    [2376, "the Docker Engine API (TLS)", undefined],
+    [2377, "swarm management", undefined],
+    [7946, "swarm gossip", undefined],
+    [4789, "the swarm's VXLAN data path", undefined],
+    [4800, "the swarm's VXLAN data path", 4800],
+  ])("refuses to publish %i (%s) on every node", (published, what, dataPathPort) => {
+    const cluster = { ...fakeCluster(), ...(dataPathPort !== undefined ? { dataPathPort } : {}) };
+    const before = resources.length;
+    expect(
+      () =>
+        new workloads.SwarmService("mesh", {
+          cluster,
+          image: "nginx:1.27",
+          ports: [
+            { target: 8080, published: 8080 },
+            { target: 80, published },
+          ],
+        }),
+    ).toThrow(
+      `swarm:workloads:SwarmService "mesh": ports[1].published: received ${published}. Port ${published} is ${what} on every node; publishing it through the routing mesh would open it on all of them. Pick another port (e.g. above 1024).`,
+    );
+    expect(resources.length).toBe(before);
+  });
+
+  it("publishes 4789 when the cluster's data path runs on another port", () => {
+    const service = new workloads.SwarmService("vx", {
+      cluster: { ...fakeCluster(), dataPathPort: 4800 },
+      image: "nginx:1.27",
+      ports: [{ target: 80, published: 4789 }],
+    });
+    expect(service).toBeDefined();
+  });
+
   it("refuses two services with the same name on one cluster", () => {
     const cluster = fakeCluster();
     new workloads.SwarmService("a", { cluster, serviceName: "web", image: "nginx" });
@@ -721,6 +757,10 @@ describe("ComposeStack", () => {
     [
       { composeContent: "services: {}\n", environment: { "BAD-NAME": "x" } },
       "environment.BAD-NAME: received \"BAD-NAME\". Use variable names of letters, digits and '_', not starting with a digit.",
+    ],
+    [
+      { composeContent: "services: {}\n", environment: { DOCKER_HOST: "tcp://203.0.113.9:2375" } },
+      'environment.DOCKER_HOST: received "DOCKER_HOST". This name steers the shell, the loader or the Docker CLI that deploys the stack (PATH, HOME, IFS, DOCKER_*, LD_*, BASH*, proxies...); rename it in the compose file and here, e.g. with an APP_ prefix.',
     ],
     [
       { composeContent: "services: {}\n", removeTimeoutSeconds: -1 },

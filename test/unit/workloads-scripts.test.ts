@@ -22,13 +22,47 @@ describe("compose script text", () => {
     expect(script).toContain(`set -- "$@" --detach=false\n`);
     expect(
       script.endsWith(
-        `timeout 300 docker stack deploy "$@" "$stack" || status=$?\nif [ "$status" = 124 ]; then\n` +
+        `set -- "$PATH" "$workdir/stack.env" "$@" "$stack"\n` +
+          "status=0\n" +
+          "# User variables live only in this subshell, which runs nothing but docker with the arguments above.\n" +
+          "# shellcheck source=/dev/null\n" +
+          `( . "$2" && PATH=$1 && shift 2 && exec timeout 300 docker stack deploy "$@" ) || status=$?\nif [ "$status" = 124 ]; then\n` +
           `  echo "swarm-stack: stack $stack did not converge within 300 s; see: docker stack ps --no-trunc $stack" >&2\nfi\nexit "$status"\n`,
       ),
     ).toBe(true);
   });
 
+  it.each([
+    ["with every option", { ...deployOptions, resolveImage: "changed" as const }],
+    ["with none", { stackName: "s", withRegistryAuth: false, prune: false, wait: false }],
+  ])("renders a deploy script that dash, bash and shellcheck accept, %s", (_label, options) => {
+    const script = renderStackDeployScript(options);
+    for (const [tool, args] of [
+      ["dash", ["-n"]],
+      ["bash", ["-n"]],
+      ["shellcheck", ["-s", "sh", "-"]],
+    ] as const) {
+      const result = spawnSync(tool, [...args], { input: script, encoding: "utf8" });
+      if (tool === "shellcheck" && result.error) {
+        console.warn(
+          "shellcheck is not installed (Debian: apt-get install shellcheck); the deploy script was NOT linted",
+        );
+        continue;
+      }
+      expect({ tool, status: result.status, output: result.stdout + result.stderr }).toEqual({
+        tool,
+        status: 0,
+        output: "",
+      });
+    }
+  });
+
   it("leaves out optional flags", () => {
+    // Positive control: with the options on, the flags are there.
+    const all = renderStackDeployScript({ ...deployOptions, resolveImage: "never" });
+    for (const flag of ["--with-registry-auth", "--prune", "--resolve-image never", "--detach"]) {
+      expect(all).toContain(flag);
+    }
     const script = renderStackDeployScript({
       stackName: "s",
       withRegistryAuth: false,
@@ -48,6 +82,35 @@ describe("compose script text", () => {
     expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
     expect(() => renderEnvFile({ "1X": "v" })).toThrow(
       "environment.1X: received \"1X\". Use variable names of letters, digits and '_', not starting with a digit.",
+    );
+  });
+
+  it.each([
+    ["PATH"],
+    ["IFS"],
+    ["HOME"],
+    ["TMPDIR"],
+    ["DOCKER_HOST"],
+    ["DOCKER_CONFIG"],
+    ["DOCKER_CONTEXT"],
+    ["DOCKER_TLS_VERIFY"],
+    ["LD_PRELOAD"],
+    ["BASH_ENV"],
+    ["ENV"],
+    ["http_proxy"],
+    ["HTTPS_PROXY"],
+    ["UID"],
+  ])("refuses %s, a name that steers the shell, the loader or the Docker CLI", (name) => {
+    const message =
+      `environment.${name}: received ${JSON.stringify(name)}. This name steers the shell, the loader or the Docker CLI ` +
+      "that deploys the stack (PATH, HOME, IFS, DOCKER_*, LD_*, BASH*, proxies...); rename it in the compose file and here, e.g. with an APP_ prefix.";
+    expect(() => renderEnvFile({ [name]: "s3cret-value" })).toThrow(message);
+    expect(() => composeStdin("services: {}\n", { [name]: "s3cret-value" })).toThrow(message);
+  });
+
+  it("accepts names that only look close to reserved ones", () => {
+    expect(renderEnvFile({ APP_PATH: "/srv", MY_DOCKER_HOST: "h", workdir: "/", Path: "p" })).toBe(
+      "export APP_PATH='/srv'\nexport MY_DOCKER_HOST='h'\nexport Path='p'\nexport workdir='/'\n",
     );
   });
 
@@ -102,6 +165,10 @@ case "$1 $2" in
     echo "compose-path $f" >> "$STUB_LOG"
     echo "compose-content $(cat "$f" | tr '\\n' '|')" >> "$STUB_LOG"
     echo "env-PW \${PW:-unset}" >> "$STUB_LOG"
+    if [ -n "\${STUB_ENVLOG:-}" ]; then
+      echo "env-workdir \${workdir:-unset} env-stack \${stack:-unset} env-status \${status:-unset}" >> "$STUB_LOG"
+      echo "env-PATH $PATH" >> "$STUB_LOG"
+    fi
     echo "Creating service shop_web" ;;
   "stack ls") printf '%s\\n' \${STUB_STACKS:-} ;;
   "stack rm") echo "Removing service $3_web" ;;
@@ -143,6 +210,39 @@ exit 0
       "env-PW it's $ecret",
     ]);
     expect(composePath.startsWith(path.join(dir, "tmp", "swarm-stack."))).toBe(true);
+    expect(fs.readdirSync(path.join(dir, "tmp"))).toEqual([]);
+  });
+
+  it("hands a variable named like the script's own (workdir, stack, status) to docker and nothing else", () => {
+    // The script's work dir variable pointed at a directory of the test: were the env file sourced
+    // into the script's own shell, its EXIT trap would remove this directory and docker would deploy
+    // (and --prune) the stack "other".
+    const victim = path.join(dir, "victim");
+    fs.mkdirSync(victim);
+    fs.writeFileSync(path.join(victim, "keep"), "x");
+    const hostile = { workdir: victim, stack: "other", status: "0", env_b64: "", compose_b64: "" };
+    const result = run(renderStackDeployScript(deployOptions), composeStdin("services: {}\n", hostile), {
+      STUB_DETACH: "1",
+      STUB_ENVLOG: "1",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const lines = logLines();
+    const composePath = lines.find((l) => l.startsWith("compose-path "))!.slice("compose-path ".length);
+    expect(composePath.startsWith(path.join(dir, "tmp", "swarm-stack."))).toBe(true);
+    expect(lines).toEqual([
+      "docker info --format {{.Swarm.ControlAvailable}}",
+      "docker stack deploy --help",
+      `docker stack deploy --compose-file ${composePath} --detach=false --with-registry-auth --prune shop`,
+      "compose-mode 600 dir-mode 700",
+      `compose-path ${composePath}`,
+      "compose-content services: {}|",
+      "env-PW unset",
+      // Positive control: the values did reach docker, for compose to interpolate.
+      `env-workdir ${victim} env-stack other env-status 0`,
+      `env-PATH ${bin}:/usr/bin:/bin`,
+    ]);
+    expect(fs.readdirSync(victim)).toEqual(["keep"]);
     expect(fs.readdirSync(path.join(dir, "tmp"))).toEqual([]);
   });
 
@@ -199,7 +299,11 @@ exit 0
     const missing = run(renderStackRemoveScript("shop"), "", { STUB_STACKS: "other shopping" });
     expect(missing.status).toBe(0);
     expect(missing.stdout).toBe("swarm-stack: stack shop does not exist; nothing to remove\n");
-    expect(logLines()).not.toContain("docker stack rm shop");
+    expect(logLines()).toEqual([
+      "docker info --format {{.Swarm.LocalNodeState}}",
+      "docker info --format {{.Swarm.ControlAvailable}}",
+      "docker stack ls --format {{.Name}}",
+    ]);
     const noSwarm = run(renderStackRemoveScript("shop"), "", { STUB_STATE: "inactive" });
     expect(noSwarm.status).toBe(0);
     expect(noSwarm.stdout).toBe("swarm-stack: no active swarm on this host; nothing to remove\n");

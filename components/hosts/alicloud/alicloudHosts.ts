@@ -7,8 +7,8 @@ import { FirewallRule } from "../firewall";
 import { SwarmHost } from "../types";
 import { chooseZones, roundRobin, vswitchZones } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
-import { fail, validateComponentArgs } from "../../validation";
-import { alicloudDockerApiDropArgs, alicloudIngressRuleArgs } from "./firewall";
+import { CheckOwner, fail, validateComponentArgs } from "../../validation";
+import { alicloudDockerApiDropArgs, alicloudEspNarrowingArgs, alicloudIngressRuleArgs } from "./firewall";
 import { requireAlicloudRegion, requireAlicloudZone, requireVpcCidr, vswitchCidr } from "./validation";
 
 /** Arguments of {@link AlicloudHosts}. */
@@ -95,8 +95,10 @@ export class AlicloudHosts extends pulumi.ComponentResource {
   public readonly spansNetworks: boolean;
 
   constructor(name: string, args: AlicloudHostsArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = validateComponentArgs(TYPE, name, () => validateAlicloudArgs(name, args));
+    const owner: CheckOwner = { type: TYPE, name };
+    const plan = validateComponentArgs(TYPE, name, () => validateAlicloudArgs(name, args, owner));
     super(TYPE, name, {}, opts);
+    owner.resource = this;
     const context = `${TYPE} "${name}"`;
     const provider =
       args.region !== undefined
@@ -221,13 +223,23 @@ export class AlicloudHosts extends pulumi.ComponentResource {
         ),
     );
     for (const c of concrete.filter((x) => x.rule.protocol === "esp")) {
+      const source = c.suffix.replace(/^esp-/, "");
       ruleResources.push(
         new alicloud.ecs.SecurityGroupRule(
-          `${name}-deny-docker-api-${c.suffix.replace(/^esp-/, "")}`,
+          `${name}-deny-docker-api-${source}`,
           alicloudDockerApiDropArgs(c, sg.id),
           parent,
         ),
       );
+      for (const narrow of alicloudEspNarrowingArgs(c, sg.id)) {
+        ruleResources.push(
+          new alicloud.ecs.SecurityGroupRule(
+            `${name}-esp-only-${narrow.protocol}-${source}`,
+            narrow.args,
+            parent,
+          ),
+        );
+      }
     }
 
     this.hosts = groupHosts(args, plan, keys, this.instances, [sg, ...ruleResources]);
@@ -347,9 +359,9 @@ export class AlicloudHosts extends pulumi.ComponentResource {
   }
 }
 
-function validateAlicloudArgs(name: string, args: AlicloudHostsArgs) {
+function validateAlicloudArgs(name: string, args: AlicloudHostsArgs, owner: CheckOwner) {
   if (args?.region !== undefined) requireAlicloudRegion("region", args.region);
-  const plan = planCommon(name, args, "root");
+  const plan = planCommon(name, args, "root", owner);
   requireGivenPlaces(
     VSWITCHES,
     args.vswitchIds,

@@ -7,7 +7,7 @@ import { FirewallRule } from "../firewall";
 import { SwarmHost } from "../types";
 import { chooseZones, requireSpread, roundRobin } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
-import { fail, validateComponentArgs } from "../../validation";
+import { CheckOwner, fail, requireBoolean, validateComponentArgs } from "../../validation";
 import { awsIngressRuleArgs } from "./firewall";
 import { AwsArchitecture, UbuntuRelease, ubuntuAmiQuery } from "./ami";
 import { requireAwsRegion, requireAwsZone } from "./validation";
@@ -82,8 +82,10 @@ export class AwsHosts extends pulumi.ComponentResource {
   public readonly spansNetworks: boolean;
 
   constructor(name: string, args: AwsHostsArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = validateComponentArgs(TYPE, name, () => validateAwsArgs(name, args));
+    const owner: CheckOwner = { type: TYPE, name };
+    const plan = validateComponentArgs(TYPE, name, () => validateAwsArgs(name, args, owner));
     super(TYPE, name, {}, opts);
+    owner.resource = this;
     const parent = { parent: this };
     const region = args.region;
     const withRegion = region !== undefined ? { region } : {};
@@ -259,9 +261,10 @@ export class AwsHosts extends pulumi.ComponentResource {
   }
 }
 
-function validateAwsArgs(name: string, args: AwsHostsArgs) {
+function validateAwsArgs(name: string, args: AwsHostsArgs, owner: CheckOwner) {
   if (args?.region !== undefined) requireAwsRegion("region", args.region);
-  const plan = planCommon(name, args, "ubuntu");
+  const plan = planCommon(name, args, "ubuntu", owner);
+  requireBoolean("associatePublicIp", args.associatePublicIp);
   requireGivenPlaces(
     SUBNETS,
     args.subnetIds,
