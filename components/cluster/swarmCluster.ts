@@ -57,6 +57,8 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
   readonly managerNames: string[];
   /** True when nodes advertise addresses in different networks (overlays default to encrypted). */
   readonly spansNetworks: boolean;
+  /** The VXLAN data path port (services must not publish it). */
+  readonly dataPathPort: number;
 
   /** `@pulumi/docker` provider talking to the first manager over `ssh://`, ready once every node is in place. */
   get provider(): docker.Provider {
@@ -297,6 +299,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     this.managerHost = first.host;
     this.managerNames = managers.map((m) => m.host.name);
     this.spansNetworks = spansNetworks;
+    this.dataPathPort = dataPathPort;
     this.dockerProvider =
       (args.dockerProvider ?? true)
         ? new docker.Provider(

@@ -342,6 +342,21 @@ describe("SwarmCluster under mocks", () => {
     );
   });
 
+  it("tells the workloads its data path port, so a service cannot publish it", async () => {
+    const cluster = build("dpp", { dataPathPort: 4800 });
+    expect(cluster.dataPathPort).toBe(4800);
+    expect(build("dpp-default").dataPathPort).toBe(4789);
+    const { SwarmService } = await import("../../components/workloads/swarmService");
+    expect(
+      () =>
+        new SwarmService("dpp-svc", {
+          cluster,
+          image: "nginx:1.27",
+          ports: [{ target: 4800, published: 4800, protocol: "udp" }],
+        }),
+    ).toThrow(/ports\[0\]\.published: received 4800/);
+  });
+
   it("accepts an even manager count when allowed", () => {
     expect(() => new SwarmCluster("even", { nodes: three(), allowEvenManagers: true })).not.toThrow();
   });
