@@ -14,22 +14,21 @@ export interface JoinOptions {
 }
 
 /**
- * Renders the script that makes a host a member of the swarm, run on the host itself. It reads two
- * lines on stdin (fd 3): the JSON body of `POST /swarm/join` (with the join token) and the unlock
- * key, so neither ever appears in a command line. Guarded: a locked node is unlocked, a node already
- * in the swarm is left alone (a node in another swarm is refused), an inactive one joins. Prints
- * the node id.
+ * The guarded membership steps shared by the join script and the node resource: reads the join
+ * body (`POST /swarm/join` JSON with the token), the unlock key and the cluster id as three lines
+ * on fd 3; unlocks a locked node, finishes a pending join, refuses a node of another swarm, and
+ * joins an inactive one. `logs` (constants, double-quoted in the script) are what it says when it
+ * unlocks and when it joins.
  */
-export function renderJoinScript(opts: JoinOptions): string {
-  return `${PRELUDE}
-IFS= read -r join_body <&3 || true
+export function renderMembershipSteps(logs: { unlocking: string; joining: string }): string {
+  return `IFS= read -r join_body <&3 || true
 IFS= read -r unlock_key <&3 || true
 IFS= read -r CLUSTER_ID <&3 || true
 state=$(swarm_state)
 if [ "$state" = unreachable ]; then fail "dockerd does not answer on this host"; fi
 if [ "$state" = locked ]; then
   [ -n "$unlock_key" ] || fail "this node is locked but the cluster has no unlock key (autolock is off in the config); unlock it by hand with 'docker swarm unlock'"
-  log "unlocking"
+  log ${JSON.stringify(logs.unlocking)}
   printf '{"UnlockKey":"%s"}' "$unlock_key" | api POST /swarm/unlock >/dev/null
   wait_for 60 "the node to be active after unlocking" is_active
   state=active
@@ -47,13 +46,25 @@ case "$state" in
     ;;
   inactive | error)
     if [ "$state" = error ]; then dk swarm leave --force >/dev/null 2>&1 || true; fi
-    log "joining the swarm"
+    log ${JSON.stringify(logs.joining)}
     printf '%s' "$join_body" | api POST /swarm/join >/dev/null
     wait_for 120 "the node to be active after joining" is_active
     ;;
   *) fail "unexpected swarm state '$state'" ;;
 esac
-printf '%s\\n' ${shq(opts.claim)} | $SUDO tee ${shq(claimFile(opts.cluster))} >/dev/null
+`;
+}
+
+/**
+ * Renders the script that makes a host a member of the swarm, run on the host itself. It reads two
+ * lines on stdin (fd 3): the JSON body of `POST /swarm/join` (with the join token) and the unlock
+ * key, so neither ever appears in a command line. Guarded: a locked node is unlocked, a node already
+ * in the swarm is left alone (a node in another swarm is refused), an inactive one joins. Prints
+ * the node id.
+ */
+export function renderJoinScript(opts: JoinOptions): string {
+  return `${PRELUDE}
+${renderMembershipSteps({ unlocking: "unlocking", joining: "joining the swarm" })}printf '%s\\n' ${shq(opts.claim)} | $SUDO tee ${shq(claimFile(opts.cluster))} >/dev/null
 dk info --format '{{.Swarm.NodeID}}'
 `;
 }

@@ -1,4 +1,5 @@
 import { PRELUDE, shq } from "./shell";
+import { renderMembershipSteps } from "./join";
 
 /** Prefix of the node labels the cluster keeps for itself (never reported as drift, never removed). */
 export const LABEL_PREFIX = "pulumi-swarm.";
@@ -210,37 +211,9 @@ printf '%s\\n' "$out"
  */
 export function renderNodeMembershipScript(): string {
   return `${PRELUDE}
-IFS= read -r join_body <&3 || true
-IFS= read -r unlock_key <&3 || true
-IFS= read -r CLUSTER_ID <&3 || true
-state=$(swarm_state)
-if [ "$state" = unreachable ]; then fail "dockerd does not answer on this host"; fi
-if [ "$state" = locked ]; then
-  [ -n "$unlock_key" ] || fail "this node is locked but the cluster has no unlock key (autolock is off in the config); unlock it by hand with 'docker swarm unlock'"
-  log "unlocking (the manager came back locked after a restart)"
-  printf '{"UnlockKey":"%s"}' "$unlock_key" | api POST /swarm/unlock >/dev/null
-  wait_for 60 "the node to be active after unlocking" is_active
-  state=active
-fi
-if [ "$state" = pending ]; then
-  wait_for 60 "the pending join to finish" not_pending
-  state=$(swarm_state)
-fi
-case "$state" in
-  active)
-    current=$(dk info --format '{{.Swarm.Cluster.ID}}' 2>/dev/null || true)
-    if [ -n "$current" ] && [ -n "$CLUSTER_ID" ] && [ "$current" != "$CLUSTER_ID" ]; then
-      fail "this host is in another swarm (cluster $current); run 'docker swarm leave' on it first if it should join this one"
-    fi
-    ;;
-  inactive | error)
-    if [ "$state" = error ]; then dk swarm leave --force >/dev/null 2>&1 || true; fi
-    log "joining the swarm again (the node had left it)"
-    printf '%s' "$join_body" | api POST /swarm/join >/dev/null
-    wait_for 120 "the node to be active after joining" is_active
-    ;;
-  *) fail "unexpected swarm state '$state'" ;;
-esac
-dk info --format '{{.Swarm.NodeID}}'
+${renderMembershipSteps({
+  unlocking: "unlocking (the manager came back locked after a restart)",
+  joining: "joining the swarm again (the node had left it)",
+})}dk info --format '{{.Swarm.NodeID}}'
 `;
 }
