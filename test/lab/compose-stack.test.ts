@@ -1,8 +1,3 @@
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import { ComposeStack } from "../../components/workloads/composeStack";
@@ -12,11 +7,9 @@ import {
   renderStackRemoveScript,
 } from "../../components/workloads/composeScripts";
 import { EngineResult, EngineStack } from "../engine/engine";
-import { describeLab, eventually, Lab } from "./lab";
+import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 
 jest.setTimeout(15 * 60_000);
-
-const run = promisify(execFile);
 
 /**
  * ComposeStack through the REAL Pulumi engine on a 3-node lab swarm (lab 31): an inline program
@@ -38,7 +31,7 @@ describeLab(
 
     let lab: Lab;
     let stack: EngineStack | undefined;
-    let sshDir: string;
+    let releaseSshDir = () => {};
     let destroyed = false;
     const timings: string[] = [];
 
@@ -208,10 +201,9 @@ ${extra}`;
         .filter(Boolean);
 
     beforeAll(async () => {
-      await run("bash", [path.join(__dirname, "hosts", "labhosts.sh"), "down", String(LAB_ID)]);
-      lab = await Lab.up(LAB_ID, 3);
-      sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-ssh-"));
-      process.env.PULUMI_SWARM_SSH_DIR = path.join(sshDir, "ssh");
+      lab = await Lab.fresh(LAB_ID, 3);
+      // The Docker provider's key and known_hosts files: a private temp dir, not ~/.pulumi-swarm.
+      releaseSshDir = useTempSshDir();
       stack = await EngineStack.create("swarm-engine-compose", program(), `lab${LAB_ID}`);
       await op("up (the swarm alone)", () => engine().up(program()));
       expect((await lab.nodes(manager)).map((n) => `${n.hostname} ${n.role} ${n.state}`).sort()).toEqual([
@@ -225,9 +217,8 @@ ${extra}`;
       console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
       if (stack && !destroyed) await stack.destroy().catch(() => undefined);
       await stack?.remove();
-      delete process.env.PULUMI_SWARM_SSH_DIR;
-      if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
-      if (!process.env.LAB_KEEP) await lab?.down();
+      releaseSshDir();
+      await lab?.release();
     });
 
     it("deploys a web + redis stack through the engine; both services run and talk; the secret is in no command, process or output", async () => {

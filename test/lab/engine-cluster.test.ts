@@ -1,16 +1,11 @@
-import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import type { SwarmNodeArgs } from "../../components/cluster/types";
 import { EngineResult, EngineStack, cliVersion } from "../engine/engine";
-import { describeLab, eventually, Lab, NodeRow } from "./lab";
+import { describeLab, eventually, Lab, NodeRow, useTempSshDir } from "./lab";
 
 jest.setTimeout(15 * 60_000);
-
-const run = promisify(execFile);
 
 /**
  * SwarmCluster through the REAL Pulumi engine on five lab hosts (lab 51): the pulumi CLI, the real
@@ -34,7 +29,7 @@ describeLab(
 
     let lab: Lab;
     let stack: EngineStack | undefined;
-    let sshDir: string;
+    let releaseSshDir = () => {};
     const timings: string[] = [];
     /** Join tokens and unlock key read from the swarm itself, plus the lab key's lines. */
     const secrets = new Set<string>();
@@ -193,19 +188,16 @@ describeLab(
     }
 
     beforeAll(async () => {
-      // A fresh lab: leftovers of an earlier run (a swarm, claims) would hide what this run does.
-      await run("bash", [path.join(__dirname, "hosts", "labhosts.sh"), "down", String(LAB_ID)]);
       const started = Date.now();
-      lab = await Lab.up(LAB_ID, 5);
+      lab = await Lab.fresh(LAB_ID, 5);
       console.log(
         `pulumi ${cliVersion()}; lab ${LAB_ID} up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.hosts.map((x) => `${x.name}=${x.ip}`).join(" ")}`,
       );
       for (const line of lab.privateKey.split("\n"))
         if (line.length > 20 && !line.startsWith("-----")) secrets.add(line);
       expect(secrets.size).toBeGreaterThan(0);
-      // The Docker provider's key and known_hosts files go here (private), not into ~/.pulumi-swarm.
-      sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-ssh-"));
-      process.env.PULUMI_SWARM_SSH_DIR = path.join(sshDir, "ssh");
+      // The Docker provider's key and known_hosts files: a private temp dir, not ~/.pulumi-swarm.
+      releaseSshDir = useTempSshDir();
       stack = await EngineStack.create("swarm-engine-cluster", program(full), `lab${LAB_ID}`);
     });
 
@@ -213,9 +205,8 @@ describeLab(
       console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
       if (stack && !destroyed) await stack.destroy().catch(() => undefined);
       await stack?.remove();
-      delete process.env.PULUMI_SWARM_SSH_DIR;
-      if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
-      if (!process.env.LAB_KEEP) await lab?.down();
+      releaseSshDir();
+      await lab?.release();
     });
 
     let nodeIds: Record<string, string>;

@@ -6,7 +6,10 @@ import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import type { SwarmNodeArgs } from "../../components/cluster/types";
 import { EngineResult, EngineStack, REPO, cliVersion } from "../engine/engine";
-import { describeLab, eventually, Lab, NodeRow } from "./lab";
+import { describeLab, eventually, Lab, NodeRow, useTempSshDir } from "./lab";
+
+/** The release users have stacks from: the last landed commit whose nodes were `-node` Commands. */
+const PREVIOUS_RELEASE = "51cf92962251102f24de3dda15d1c0d03b7b3cf5";
 
 jest.setTimeout(20 * 60_000);
 
@@ -45,7 +48,7 @@ describeLab(
 
     let lab: Lab;
     let stack: EngineStack | undefined;
-    let sshDir: string;
+    let releaseSshDir = () => {};
     let oldCode: string;
     let destroyed = false;
     const timings: string[] = [];
@@ -118,21 +121,21 @@ describeLab(
     }
 
     beforeAll(async () => {
-      await run("bash", [path.join(__dirname, "hosts", "labhosts.sh"), "down", String(LAB_ID)]);
       const started = Date.now();
-      lab = await Lab.up(LAB_ID, 5);
+      lab = await Lab.fresh(LAB_ID, 5);
       console.log(
         `pulumi ${cliVersion()}; lab ${LAB_ID} up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.hosts.map((x) => `${x.name}=${x.ip}`).join(" ")}`,
       );
-      sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-ssh-"));
-      process.env.PULUMI_SWARM_SSH_DIR = path.join(sshDir, "ssh");
-      // The previous release's components (HEAD, with the `-node` settings Commands), extracted
-      // with `git archive` next to a symlink to this repo's node_modules: the old program runs from
-      // there, in this process, against the same stack and backend as the new one.
+      // The Docker provider's key and known_hosts files: a private temp dir, not ~/.pulumi-swarm.
+      releaseSshDir = useTempSshDir();
+      // The previous release's components (the last landed commit before node resources, with the
+      // `-node` settings Commands), extracted with `git archive` next to a symlink to this repo's
+      // node_modules: the old program runs from there, in this process, against the same stack and
+      // backend as the new one.
       oldCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-old-code-"));
       await run("bash", [
         "-c",
-        `git -C ${REPO} archive HEAD components index.ts package.json | tar -x -C ${oldCode}`,
+        `git -C ${REPO} archive ${PREVIOUS_RELEASE} components index.ts package.json | tar -x -C ${oldCode}`,
       ]);
       fs.symlinkSync(path.join(REPO, "node_modules"), path.join(oldCode, "node_modules"));
       stack = await EngineStack.create("swarm-engine-day2", program(full), `lab${LAB_ID}`);
@@ -142,10 +145,9 @@ describeLab(
       console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
       if (stack && !destroyed) await stack.destroy().catch(() => undefined);
       await stack?.remove();
-      delete process.env.PULUMI_SWARM_SSH_DIR;
-      if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
+      releaseSshDir();
       if (oldCode) fs.rmSync(oldCode, { recursive: true, force: true });
-      if (!process.env.LAB_KEEP) await lab?.down();
+      await lab?.release();
     });
 
     let nodeIds: Record<string, string>;

@@ -1,6 +1,5 @@
 import { execFile, spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
@@ -8,7 +7,7 @@ import type { SwarmHost } from "../../components/hosts/types";
 import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
 import { SwarmService } from "../../components/workloads/swarmService";
 import { EngineResult, EngineStack, cliVersion } from "../engine/engine";
-import { describeLab, Lab } from "./lab";
+import { describeLab, Lab, useTempSshDir } from "./lab";
 
 jest.setTimeout(15 * 60_000);
 
@@ -47,7 +46,7 @@ describeLab(
     }
 
     let lab: Lab;
-    let sshDir: string;
+    let releaseSshDir = () => {};
     let savedAgent: string | undefined;
     const timings: string[] = [];
     /** Lines of the lab private key that identify it (see beforeAll). */
@@ -270,9 +269,8 @@ describeLab(
       // No agent anywhere in this process or what it starts: the key must come from the connection.
       savedAgent = process.env.SSH_AUTH_SOCK;
       delete process.env.SSH_AUTH_SOCK;
-      await run("bash", [path.join(__dirname, "hosts", "labhosts.sh"), "down", String(LAB_ID)]);
       const started = Date.now();
-      lab = await Lab.up(LAB_ID, 4);
+      lab = await Lab.fresh(LAB_ID, 4);
       console.log(
         `pulumi ${cliVersion()}; lab ${LAB_ID} up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.hosts.map((x) => `${x.name}=${x.ip}`).join(" ")}`,
       );
@@ -282,17 +280,15 @@ describeLab(
       keyLines.push(...body.slice(1));
       expect(keyLines.length).toBeGreaterThan(0);
       await letLabUserIn();
-      sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-docker-ssh-"));
-      // Not created yet: the program must create it private.
-      process.env.PULUMI_SWARM_SSH_DIR = path.join(sshDir, "ssh");
+      // The Docker provider's key and known_hosts files: a private temp dir, not ~/.pulumi-swarm.
+      releaseSshDir = useTempSshDir();
     });
 
     afterAll(async () => {
       console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
-      delete process.env.PULUMI_SWARM_SSH_DIR;
       if (savedAgent !== undefined) process.env.SSH_AUTH_SOCK = savedAgent;
-      if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
-      if (!process.env.LAB_KEEP) await lab?.down();
+      releaseSshDir();
+      await lab?.release();
     });
 
     it("the run has no ssh-agent, and the leak checks see key material where it is (positive controls)", async () => {

@@ -1,19 +1,13 @@
-import { execFile } from "child_process";
 import * as crypto from "crypto";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import type { SwarmNodeArgs } from "../../components/cluster/types";
 import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
 import { SwarmService } from "../../components/workloads/swarmService";
 import { EngineResult, EngineStack, cliVersion } from "../engine/engine";
-import { describeLab, eventually, Lab } from "./lab";
+import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 
 jest.setTimeout(20 * 60_000);
-
-const run = promisify(execFile);
 
 /**
  * Workloads through the REAL engine and the REAL Docker provider (pulumi-resource-docker 5.2.0),
@@ -44,7 +38,7 @@ describeLab(
 
     let lab: Lab;
     let stack: EngineStack | undefined;
-    let sshDir: string;
+    let releaseSshDir = () => {};
     let savedAgent: string | undefined;
     let destroyed = false;
     const timings: string[] = [];
@@ -191,9 +185,8 @@ describeLab(
     beforeAll(async () => {
       savedAgent = process.env.SSH_AUTH_SOCK;
       delete process.env.SSH_AUTH_SOCK;
-      await run("bash", [path.join(__dirname, "hosts", "labhosts.sh"), "down", String(LAB_ID)]);
       const started = Date.now();
-      lab = await Lab.up(LAB_ID, 3);
+      lab = await Lab.fresh(LAB_ID, 3);
       console.log(
         `pulumi ${cliVersion()}; lab ${LAB_ID} up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.hosts.map((x) => `${x.name}=${x.ip}`).join(" ")}`,
       );
@@ -209,8 +202,8 @@ describeLab(
           host.name,
           `docker import --change 'ENV PATH=/bin LAB_IMAGE=v2' ${tar} lab/busybox:v2 >/dev/null`,
         );
-      sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-workloads-ssh-"));
-      process.env.PULUMI_SWARM_SSH_DIR = path.join(sshDir, "ssh");
+      // The Docker provider's key and known_hosts files: a private temp dir, not ~/.pulumi-swarm.
+      releaseSshDir = useTempSshDir();
       stack = await EngineStack.create("swarm-engine-workloads", program(GOOD), `lab${LAB_ID}`);
     });
 
@@ -226,10 +219,9 @@ describeLab(
         }
       }
       await stack?.remove();
-      delete process.env.PULUMI_SWARM_SSH_DIR;
       if (savedAgent !== undefined) process.env.SSH_AUTH_SOCK = savedAgent;
-      if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
-      if (!process.env.LAB_KEEP) await lab?.down();
+      releaseSshDir();
+      await lab?.release();
     });
 
     let ids: { networkId: string; serviceId: string; secretId: string; configId: string };

@@ -1,5 +1,6 @@
 import { execFile, spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import type { SwarmHost } from "../../components/hosts/types";
@@ -94,6 +95,20 @@ export class Lab {
       user: json.user,
       altSshPort: json.altSshPort,
     });
+  }
+
+  /**
+   * Takes lab `id` down first (leftovers of an earlier run, a swarm or claims, would hide what this
+   * run does), then brings `count` hosts up.
+   */
+  static async fresh(id: number, count: number): Promise<Lab> {
+    await run("bash", [LABHOSTS, "down", String(id)]);
+    return Lab.up(id, count);
+  }
+
+  /** Removes the lab, unless LAB_KEEP is set (to look at it after a failed run). */
+  async release(): Promise<void> {
+    if (!process.env.LAB_KEEP) await this.down();
   }
 
   /** Stops and removes every host of the lab. */
@@ -235,4 +250,17 @@ export async function eventually(seconds: number, check: () => Promise<boolean>)
     await new Promise((r) => setTimeout(r, 500));
   }
   return check().catch(() => false);
+}
+
+/**
+ * Points the Docker provider's key and known_hosts files (PULUMI_SWARM_SSH_DIR) at a fresh private
+ * directory instead of ~/.pulumi-swarm, and returns what removes it again.
+ */
+export function useTempSshDir(): () => void {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-ssh-"));
+  process.env.PULUMI_SWARM_SSH_DIR = path.join(root, "ssh");
+  return () => {
+    delete process.env.PULUMI_SWARM_SSH_DIR;
+    fs.rmSync(root, { recursive: true, force: true });
+  };
 }
