@@ -210,11 +210,16 @@ describeLab(
             /^(command:remote:Command day2-(lab81-\d-(prepare|join)|init)|pulumi:providers:docker day2-docker)$/,
           );
       };
-      const preview = await op("preview (upgrade)", () => engine().preview(program(full)));
-      upgradeChanges(preview);
-      const up = await op("up 2 (upgrade to node state resources)", () => engine().up(program(full)));
-      watching = false;
-      await watcher;
+      let up: EngineResult;
+      try {
+        const preview = await op("preview (upgrade)", () => engine().preview(program(full)));
+        upgradeChanges(preview);
+        up = await op("up 2 (upgrade to node state resources)", () => engine().up(program(full)));
+      } finally {
+        // Stopped whatever happens: a watcher left polling keeps jest from exiting.
+        watching = false;
+        await watcher;
+      }
       upgradeChanges(up);
       // Each old Command's delete found the node claimed by the new resource and left it alone.
       // (The engine prints each Command's stderr line twice: as it streams and in its summary.)
