@@ -444,7 +444,14 @@ describeLab(
         expect(destroyOutput).toContain(`docker:index:${kind} deleted`);
       expect(destroyOutput).toMatch(/- 6 deleted/);
       expect((await mgr(`docker service ls -q`)).trim()).toBe("");
-      expect((await mgr(`docker network ls -q --filter name=${NETWORK}`)).trim()).toBe("");
+      // The swarm drops the overlay at once, but the manager's local copy goes only when its last
+      // task container is gone: wait for that (seen under load, with the service just removed).
+      expect(
+        await eventually(
+          60,
+          async () => (await mgr(`docker network ls -q --filter name=${NETWORK}`)).trim() === "",
+        ),
+      ).toBe(true);
       expect((await mgr(`docker secret ls -q`)).trim()).toBe("");
       expect((await mgr(`docker config ls -q`)).trim()).toBe("");
       expect((await mgr("docker info --format '{{.Swarm.LocalNodeState}}'")).trim()).toBe("active");
