@@ -1,42 +1,77 @@
 /**
- * The cluster benchmark, one run: `npx tsx bench/cluster.ts` (root, for the lab part).
+ * The cluster benchmark, one run: `npm run bench` (root, for the lab part).
  *
- * 1. Lab `up` for 1, 3 and 5 managers with 2 workers each (a fresh lab per size, ids 42-44): the
- *    SwarmCluster program run under the lab runner (test/lab/realCommands.ts: Pulumi mocks whose
- *    remote.Command runs over real SSH on lab hosts; the real engine cannot run here yet), against
- *    the lower bound of the same run: init + each manager's join in sequence + the slowest worker
- *    join, from the recorded command durations. Then the no-op re-run.
- * 2. Program construction time and heap under mocks for 3, 30 and 300 nodes (one process each).
+ * 1. Lab, through the REAL Pulumi engine (the `pulumi` CLI and the real command and docker provider
+ *    plugins built by scripts/setup-pulumi-tools.sh; test/engine/engine.ts drives them through the
+ *    Automation API), for 1+2, 3+2 and 3+12 nodes, a fresh lab per size (ids 71-73). In one run per
+ *    size: the lower bound (the same swarm made by hand with the minimal commands over SSH: init,
+ *    each manager's join in turn, every worker's join in parallel), then the hosts are emptied again
+ *    and the engine runs `up`, a no-change `up`, `preview`, an `up` that adds one label, and
+ *    `destroy`; each result is read back from the swarm. Peak memory of the engine (the `pulumi`
+ *    process and its plugins), of this process (which runs the inline program) and of the lab hosts
+ *    is sampled while it runs.
+ * 2. Program construction time and heap under mocks for 3, 30 and 300 nodes (bench/mockScale.ts,
+ *    one process each): no command runs there, mocks only answer the registrations.
  *
  * Writes docs/results/benchmark.md and benchmark.json and prints the markdown.
- * Options: --skip-lab (mock part only), --sizes 1,3,5.
+ * Options: --skip-lab (mock part only), --sizes 1+2,3+2,3+12.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import type * as pulumi from "@pulumi/pulumi";
+import type { SwarmNodeArgs } from "../components/cluster/types";
+import { SwarmCluster } from "../components/cluster/swarmCluster";
+import { cliVersion, EngineResult, EngineStack, engineUnavailableReason } from "../test/engine/engine";
 import { Lab, labUnavailableReason } from "../test/lab/lab";
-import { mockWithRealCommands, ProgramRun, settleOutput } from "../test/lab/realCommands";
 
 const exec = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
 const RESULTS = path.join(ROOT, "docs", "results");
-const FIRST_LAB_ID = 42;
+const FIRST_LAB_ID = 71;
+const CLUSTER = "bench";
+/** Below this much available memory a size is not started (each lab host runs a dockerd). */
+const MIN_AVAILABLE_MB = 1500;
+
+/** One engine operation as measured. */
+interface OpFigure {
+  ok: boolean;
+  seconds: number;
+  changes: Record<string, number>;
+  /** Peak resident memory of the engine (summed over `pulumi`, its plugins and their children), MB. */
+  enginePeakMB: number;
+  /** The error, when the operation failed. */
+  error?: string;
+}
 
 interface LabFigure {
   managers: number;
   workers: number;
+  labId: number;
   hostsBootSeconds: number;
-  upSeconds: number;
-  commands: number;
-  lowerBoundSeconds: number;
-  lowerBoundParts: { init: number; managerJoins: number[]; slowestWorkerJoin: number };
+  /** The same swarm by hand: total and its parts (s). */
+  bound: { seconds: number; init: number; managerJoins: number[]; workerJoins: number };
+  up: OpFigure;
+  noChangeUp: OpFigure;
+  preview: OpFigure;
+  labelUp: OpFigure;
+  destroy: OpFigure;
+  /** `up` / bound. */
   ratio: number;
-  noopSeconds: number;
-  noopCommands: number;
-  noopRatio: number;
+  /** What was read back from the swarm after each step ("ok" or what differed). */
+  readBack: { up: string; labelUp: string; destroy: string };
+  /** Slowest resource steps of the first `up`, from the engine's own per-step times. */
+  slowestSteps: string[];
+  memory: {
+    /** Peak resident memory of this process (the inline program and the Automation API), MB. */
+    programPeakMB: number;
+    /** Resident memory of all lab host processes (dockerd, containerd, sshd) after `up`, MB. */
+    labHostsMB: number;
+    /** The machine's MemAvailable before the size started and its lowest value while it ran, MB. */
+    availableBeforeMB: number;
+    availableLowestMB: number;
+  };
 }
 
 interface MockFigure {
@@ -49,65 +84,285 @@ interface MockFigure {
 }
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-const seconds = (ms: number) => round(ms / 1000);
+const since = (start: number) => round((Date.now() - start) / 1000, 2);
 const load = () =>
   os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(" / ");
 
-async function runProgram(
-  lab: Lab,
-  managers: number,
-  workers: number,
-): Promise<{ run: ProgramRun; ms: number }> {
-  const run = await mockWithRealCommands(lab);
-  const { SwarmCluster } = await import("../components/cluster/swarmCluster");
-  const hosts = lab.swarmHosts();
-  const started = Date.now();
-  const cluster = new SwarmCluster("bench", {
-    nodes: hosts.slice(0, managers + workers).map((host, i) => ({
-      host,
-      role: i < managers ? ("manager" as const) : ("worker" as const),
-    })),
-  });
-  await settleOutput(cluster.nodeIds as pulumi.Output<Record<string, string>>, run);
-  await settleOutput(cluster.provider.urn, run);
-  return { run, ms: Date.now() - started };
+/** MemAvailable of the machine, MB. */
+function availableMB(): number {
+  const line = /MemAvailable:\s+(\d+) kB/.exec(fs.readFileSync("/proc/meminfo", "utf8"));
+  return line ? Math.round(Number(line[1]) / 1024) : -1;
 }
 
-async function labFigure(managers: number, id: number): Promise<LabFigure> {
-  const workers = 2;
+/** Resident memory of one process, MB (0 when it is gone). */
+function rssMB(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return kb ? Number(kb[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every process below `root` in the process tree. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command name is in parentheses and may hold spaces: the ppid is the 2nd field after it.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Samples memory every 250 ms until stopped: the engine's process tree, this process, the machine. */
+class MemorySampler {
+  enginePeakMB = 0;
+  programPeakMB = 0;
+  availableLowestMB = Number.POSITIVE_INFINITY;
+  private timer?: NodeJS.Timeout;
+
+  start(): void {
+    this.enginePeakMB = 0;
+    this.timer = setInterval(() => this.sample(), 250);
+    this.sample();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.sample();
+  }
+
+  private sample(): void {
+    // Everything this process started while an operation runs: the CLI and the plugins it starts
+    // (command and docker providers, the Node.js dynamic provider host) and their `ssh` clients.
+    // Not the lab's own processes (they are not our children).
+    const engine = descendants(process.pid);
+    this.enginePeakMB = Math.max(
+      this.enginePeakMB,
+      engine.reduce((sum, p) => sum + rssMB(p), 0),
+    );
+    this.programPeakMB = Math.max(this.programPeakMB, process.memoryUsage().rss / 1048576);
+    this.availableLowestMB = Math.min(this.availableLowestMB, availableMB());
+  }
+}
+
+/** Resident memory of every process inside the lab's network namespaces, MB. */
+async function labHostsMB(lab: Lab): Promise<number> {
+  let total = 0;
+  for (const host of lab.hosts) {
+    const { stdout } = await exec("ip", ["netns", "pids", host.netns]);
+    for (const pid of stdout.split("\n").filter(Boolean)) total += rssMB(Number(pid));
+  }
+  return Math.round(total);
+}
+
+/** The hosts' swarm state, by host name. */
+async function swarmStates(lab: Lab): Promise<Record<string, string>> {
+  const states = await Promise.all(
+    lab.hosts.map((h) => lab.sh(h.name, "docker info --format '{{.Swarm.LocalNodeState}}'")),
+  );
+  return Object.fromEntries(lab.hosts.map((h, i) => [h.name, states[i].trim()]));
+}
+
+/**
+ * The lower bound: the same swarm made by hand with the minimal commands, each over a fresh SSH
+ * connection as the command provider makes them. Init on the first manager (it prints both join
+ * tokens in the same session), each further manager's join in turn (Raft membership changes one
+ * at a time), then every worker's join at once. Tokens travel on stdin.
+ */
+async function lowerBound(lab: Lab, managers: number, workers: number): Promise<LabFigure["bound"]> {
+  const hosts = lab.hosts.slice(0, managers + workers);
+  const [first, ...otherManagers] = hosts.slice(0, managers);
+  const workerHosts = hosts.slice(managers);
+  const started = Date.now();
+  const tokens = await lab.sh(
+    first.name,
+    `docker swarm init --advertise-addr ${first.ip} --listen-addr 0.0.0.0:2377 >/dev/null && docker swarm join-token -q worker && docker swarm join-token -q manager`,
+  );
+  const [workerToken, managerToken] = tokens.trim().split("\n");
+  const init = since(started);
+  const join = async (host: { name: string; ip: string }, token: string) => {
+    const t = Date.now();
+    await lab.sh(
+      host.name,
+      `read -r token; docker swarm join --token "$token" --advertise-addr ${host.ip} --listen-addr 0.0.0.0:2377 ${first.ip}:2377 >/dev/null`,
+      `${token}\n`,
+    );
+    return since(t);
+  };
+  const managerJoins: number[] = [];
+  for (const m of otherManagers) managerJoins.push(await join(m, managerToken));
+  const w = Date.now();
+  await Promise.all(workerHosts.map((h) => join(h, workerToken)));
+  const workerJoins = workerHosts.length > 0 ? since(w) : 0;
+  const seconds = since(started);
+  const rows = await lab.nodes(first.name);
+  const ready = rows.filter((r) => r.state === "ready").length;
+  if (ready !== hosts.length)
+    throw new Error(`the hand-made swarm has ${ready} ready nodes, not ${hosts.length}`);
+  return { seconds, init, managerJoins, workerJoins };
+}
+
+/** Takes every host out of the swarm again (workers first), so the engine starts from empty hosts. */
+async function emptyHosts(lab: Lab, managers: number): Promise<void> {
+  const leave = (h: { name: string }) =>
+    lab.sh(
+      h.name,
+      "if [ \"$(docker info --format '{{.Swarm.LocalNodeState}}')\" != inactive ]; then docker swarm leave --force >/dev/null; fi",
+    );
+  await Promise.all(lab.hosts.slice(managers).map(leave));
+  await Promise.all(lab.hosts.slice(0, managers).map(leave));
+  const states = await swarmStates(lab);
+  const busy = Object.entries(states).filter(([, s]) => s !== "inactive");
+  if (busy.length > 0) throw new Error(`hosts still in a swarm after leaving: ${JSON.stringify(busy)}`);
+}
+
+function clusterProgram(lab: Lab, managers: number, workers: number, extraLabel: boolean) {
+  return async () => {
+    const hosts = lab.swarmHosts().slice(0, managers + workers);
+    const nodes: SwarmNodeArgs[] = hosts.map((host, i) => ({
+      host,
+      role: i < managers ? "manager" : "worker",
+      // The one-label change: the last node gets a label.
+      ...(extraLabel && i === hosts.length - 1 ? { labels: { bench: "yes" } } : {}),
+    }));
+    const cluster = new SwarmCluster(CLUSTER, { nodes });
+    return { nodeIds: cluster.nodeIds };
+  };
+}
+
+/** Does the swarm, read from the first manager, hold every node ready (and the label when asked)? */
+async function readBack(lab: Lab, managers: number, workers: number, label: boolean): Promise<string> {
+  const rows = await lab.nodes(lab.hosts[0].name);
+  const want = lab.hosts.slice(0, managers + workers);
+  const problems: string[] = [];
+  if (rows.length !== want.length) problems.push(`${rows.length} nodes listed, ${want.length} expected`);
+  for (const [i, h] of want.entries()) {
+    const row = rows.find((r) => r.hostname === h.name);
+    const role = i < managers ? "manager" : "worker";
+    if (!row) problems.push(`${h.name} missing`);
+    else {
+      if (row.state !== "ready") problems.push(`${h.name} ${row.state}`);
+      if (row.role !== role) problems.push(`${h.name} ${row.role}`);
+      const last = i === want.length - 1;
+      if ((row.labels.bench === "yes") !== (label && last))
+        problems.push(`${h.name} label bench=${row.labels.bench}`);
+    }
+  }
+  return problems.length === 0 ? "ok" : problems.join("; ");
+}
+
+/** The engine's per-step durations from its output ("... created (1.23s)"), slowest first. */
+function slowestSteps(output: string, count = 5): string[] {
+  const steps: { name: string; seconds: number }[] = [];
+  // Resource steps only: not the stack or the component, whose times span the whole run.
+  for (const m of output.matchAll(
+    /^ [~+-] +(\S+) (\S+) (?:created|updated|deleted|replaced) \(([\d.]+)s\)/gm,
+  ))
+    if (!/^(pulumi:pulumi:Stack|swarm:index:)/.test(m[1])) steps.push({ name: m[2], seconds: Number(m[3]) });
+  return steps
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, count)
+    .map((s) => `${s.name} ${s.seconds} s`);
+}
+
+async function measured(sampler: MemorySampler, op: () => Promise<EngineResult>): Promise<OpFigure> {
+  sampler.start();
+  const r = await op();
+  sampler.stop();
+  const figure: OpFigure = {
+    ok: r.ok,
+    seconds: round(r.seconds, 2),
+    changes: r.changes,
+    enginePeakMB: Math.round(sampler.enginePeakMB),
+  };
+  if (!r.ok) {
+    figure.error = (r.error ?? "").split("\n").slice(0, 20).join("\n");
+    console.error(`bench:   FAILED: ${r.error}\n${r.output.slice(-4000)}`);
+  }
+  return figure;
+}
+
+async function labFigure(managers: number, workers: number, id: number): Promise<LabFigure> {
+  const availableBeforeMB = availableMB();
+  if (availableBeforeMB < MIN_AVAILABLE_MB)
+    throw new Error(
+      `only ${availableBeforeMB} MB available, below the ${MIN_AVAILABLE_MB} MB this size needs`,
+    );
   const bootStarted = Date.now();
   const lab = await Lab.up(id, managers + workers);
-  const hostsBootSeconds = seconds(Date.now() - bootStarted);
+  const hostsBootSeconds = since(bootStarted);
+  const sampler = new MemorySampler();
+  let stack: EngineStack | undefined;
   try {
-    const up = await runProgram(lab, managers, workers);
-    const ms = (name: string): number => up.run.byName(name).ms;
-    const names = lab.hosts.map((h) => h.name);
-    const managerJoins = names.slice(0, managers).map((n) => ms(`bench-${n}-join`));
-    const workerJoins = names.slice(managers, managers + workers).map((n) => ms(`bench-${n}-join`));
-    const init = ms("bench-init");
-    const lowerBound = init + managerJoins.reduce((a, b) => a + b, 0) + Math.max(...workerJoins);
-    const noop = await runProgram(lab, managers, workers);
+    // A lab left over from an interrupted run starts from empty hosts too.
+    await emptyHosts(lab, managers);
+    const bound = await lowerBound(lab, managers, workers);
+    console.error(`bench:   lower bound ${bound.seconds} s ${JSON.stringify(bound)}`);
+    await emptyHosts(lab, managers);
+
+    stack = await EngineStack.create(
+      "swarm-bench",
+      clusterProgram(lab, managers, workers, false),
+      `lab${id}`,
+    );
+    const s = stack;
+    const up = await measured(sampler, () => s.up());
+    const upOutput = s.log.join("");
+    const readUp = up.ok ? await readBack(lab, managers, workers, false) : "up failed";
+    const labHosts = await labHostsMB(lab);
+    console.error(`bench:   up ${up.seconds} s ${JSON.stringify(up.changes)} read back: ${readUp}`);
+    const noChangeUp = await measured(sampler, () => s.up());
+    const preview = await measured(sampler, () => s.preview());
+    const labelUp = await measured(sampler, () => s.up(clusterProgram(lab, managers, workers, true)));
+    const readLabel = labelUp.ok ? await readBack(lab, managers, workers, true) : "up failed";
+    const destroy = await measured(sampler, () => s.destroy());
+    const left = Object.entries(await swarmStates(lab)).filter(([, st]) => st !== "inactive");
+    const readDestroy = left.length === 0 ? "ok" : `still in a swarm: ${JSON.stringify(left)}`;
+    console.error(
+      `bench:   no-change up ${noChangeUp.seconds} s ${JSON.stringify(noChangeUp.changes)}, preview ${preview.seconds} s ${JSON.stringify(preview.changes)}, label up ${labelUp.seconds} s ${JSON.stringify(labelUp.changes)} (${readLabel}), destroy ${destroy.seconds} s ${JSON.stringify(destroy.changes)} (${readDestroy})`,
+    );
     return {
       managers,
       workers,
+      labId: id,
       hostsBootSeconds,
-      upSeconds: seconds(up.ms),
-      commands: up.run.commands.length,
-      lowerBoundSeconds: seconds(lowerBound),
-      lowerBoundParts: {
-        init: seconds(init),
-        managerJoins: managerJoins.map(seconds),
-        slowestWorkerJoin: seconds(Math.max(...workerJoins)),
+      bound,
+      up,
+      noChangeUp,
+      preview,
+      labelUp,
+      destroy,
+      ratio: round(up.seconds / bound.seconds, 2),
+      readBack: { up: readUp, labelUp: readLabel, destroy: readDestroy },
+      slowestSteps: slowestSteps(upOutput),
+      memory: {
+        programPeakMB: Math.round(sampler.programPeakMB),
+        labHostsMB: labHosts,
+        availableBeforeMB,
+        availableLowestMB: sampler.availableLowestMB,
       },
-      ratio: round(up.ms / lowerBound, 2),
-      noopSeconds: seconds(noop.ms),
-      noopCommands: noop.run.commands.length,
-      noopRatio: round(noop.ms / up.ms, 2),
     };
   } finally {
+    await stack?.remove();
     await lab.down();
   }
 }
@@ -131,9 +386,20 @@ async function mockFigure(nodes: number): Promise<MockFigure> {
   return JSON.parse(line) as MockFigure;
 }
 
+/** One cell: seconds, and the changes when they are not what the step should show. */
+function opCell(op: OpFigure, expected: Record<string, number> | "any"): string {
+  if (!op.ok) return `**failed** after ${op.seconds}`;
+  const matches = expected === "any" || JSON.stringify(op.changes) === JSON.stringify(expected);
+  const ch = Object.entries(op.changes)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  return matches ? `${op.seconds}` : `${op.seconds} (**${ch || "no changes"}**)`;
+}
+
 function markdown(r: {
   when: string;
   machine: string;
+  pulumi: string;
   loadBefore: string;
   loadAfter: string;
   lab: LabFigure[];
@@ -141,34 +407,61 @@ function markdown(r: {
   mocks: MockFigure[];
 }): string {
   const lines: string[] = [];
-  lines.push("# Benchmark: SwarmCluster on the lab and under mocks", "");
+  lines.push("# Benchmark: SwarmCluster through the real engine, and construction under mocks", "");
   lines.push(
-    `Measured ${r.when} by \`npx tsx bench/cluster.ts\` on ${r.machine}; load average (1/5/15 min) ${r.loadBefore} before, ${r.loadAfter} after.`,
+    `Measured ${r.when} by \`npm run bench\` (bench/cluster.ts) on ${r.machine}; ${r.pulumi}; load average (1/5/15 min) ${r.loadBefore} before, ${r.loadAfter} after.`,
     "The machine is shared with other engineers, so absolute times vary from run to run; the ratios are the figures to compare.",
     "",
   );
-  lines.push("## Lab `up` against its lower bound", "");
-  if (r.labSkipped) {
-    lines.push(`**Not measured: ${r.labSkipped}.**`, "");
-  } else {
+  lines.push("## Lab: the real engine against the hand-made lower bound", "");
+  if (r.labSkipped) lines.push(`**Not measured: ${r.labSkipped}.**`, "");
+  if (r.lab.length > 0) {
     lines.push(
-      "The program runs under the lab runner (`test/lab/realCommands.ts`): Pulumi mocks whose `command:remote:Command` create runs over real SSH on lab hosts (network namespaces with their own sshd and dockerd). The real Pulumi engine cannot run here yet (docs/engine.md), so the engine's own overhead is not in these figures.",
-      "Lower bound = init + each manager's join in sequence + the slowest worker join, from the durations recorded in the same run (swarm membership changes cannot go faster than that).",
-      "The no-op re-run runs the same program again: under the lab runner every host script runs again (each is guarded, so nothing changes); the real engine would run no command at all for unchanged inputs, so this is an upper bound of a no-op `up` (and the cost of a `reconcile` run).",
+      "Each size on a fresh lab (network namespaces on this machine, each with its own sshd and dockerd 20.10). The **lower bound** is the same swarm made by hand with the minimal commands, each over a fresh SSH connection: `docker swarm init` on the first manager (printing both join tokens in the same session), each other manager's `docker swarm join` in turn, then every worker's join at once. The hosts are then taken out of that swarm and the SwarmCluster program (inline Automation API program, real `pulumi` CLI, real `pulumi-resource-command` 1.2.1 and `pulumi-resource-docker` 5.2.0) runs: `up`, an `up` with nothing changed, `preview`, an `up` that adds one label to one node, and `destroy`. Times in seconds, wall clock of the whole engine operation (engine start, plugin loads and state writes included). A bold note shows resource changes that differ from what the step should show (create all / none / none / update 1 / delete all). Memory: the engine's peak is the resident memory summed over every process the operation started (the CLI, the command and docker provider plugins, the Node.js host of the dynamic node provider, their ssh clients), the largest over the five operations; the program's peak is this process (the inline program and the Automation API); the lab hosts' figure is every process of the lab's network namespaces (dockerd, containerd, sshd) after `up`.",
       "",
-      "| managers + workers | hosts boot (s) | `up` (s) | commands | lower bound (s) | init / manager joins / slowest worker join (s) | `up` / lower bound | no-op re-run (s) | no-op / `up` |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| managers + workers | lower bound (init / manager joins / workers) | `up` | `up` / bound | no-change `up` | `preview` | one-label `up` | `destroy` | resources | engine peak RSS (MB) | program peak RSS (MB) | lab hosts RSS (MB) |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     );
     for (const f of r.lab) {
+      const resources = f.up.changes.create ?? 0;
+      const enginePeak = Math.max(
+        f.up.enginePeakMB,
+        f.noChangeUp.enginePeakMB,
+        f.preview.enginePeakMB,
+        f.labelUp.enginePeakMB,
+        f.destroy.enginePeakMB,
+      );
       lines.push(
-        `| ${f.managers} + ${f.workers} | ${f.hostsBootSeconds} | ${f.upSeconds} | ${f.commands} | ${f.lowerBoundSeconds} | ${f.lowerBoundParts.init} / ${f.lowerBoundParts.managerJoins.join(" + ")} / ${f.lowerBoundParts.slowestWorkerJoin} | ${f.ratio} | ${f.noopSeconds} | ${f.noopRatio} |`,
+        `| ${f.managers} + ${f.workers} | ${f.bound.seconds} (${f.bound.init} / ${f.bound.managerJoins.join(" + ") || "-"} / ${f.bound.workerJoins}) | ${opCell(f.up, "any")} | ${f.ratio} | ${opCell(f.noChangeUp, {})} | ${opCell(f.preview, {})} | ${opCell(f.labelUp, { update: 1 })} | ${opCell(f.destroy, { delete: resources })} | ${resources} | ${enginePeak} | ${f.memory.programPeakMB} | ${f.memory.labHostsMB} |`,
       );
     }
+    lines.push("");
+    const base = r.lab.find((f) => f.managers === 3 && f.workers === 2);
+    const wide = r.lab.find((f) => f.managers === 3 && f.workers === 12);
+    if (base && wide)
+      lines.push(
+        `Adding 10 workers (3+2 -> 3+12): \`up\` x${round(wide.up.seconds / base.up.seconds, 2)}, lower bound x${round(wide.bound.seconds / base.bound.seconds, 2)}, no-change \`up\` x${round(wide.noChangeUp.seconds / base.noChangeUp.seconds, 2)}, \`preview\` x${round(wide.preview.seconds / base.preview.seconds, 2)}.`,
+        "",
+      );
+    lines.push(
+      "Read back from the swarm after each step, and the slowest resource steps of the first `up` (the engine's own per-step times):",
+      "",
+    );
+    for (const f of r.lab)
+      lines.push(
+        `- ${f.managers} + ${f.workers} (lab ${f.labId}, hosts booted in ${f.hostsBootSeconds} s): after \`up\` ${f.readBack.up}; after the label \`up\` ${f.readBack.labelUp}; after \`destroy\` ${f.readBack.destroy}. Slowest steps: ${f.slowestSteps.join(", ") || "none reported"}. Machine memory available ${f.memory.availableBeforeMB} MB before, lowest ${f.memory.availableLowestMB} MB during.`,
+      );
+    const failed = r.lab.flatMap((f) =>
+      (["up", "noChangeUp", "preview", "labelUp", "destroy"] as const)
+        .filter((k) => !f[k].ok)
+        .map((k) => `- ${f.managers} + ${f.workers} ${k}: \`${(f[k].error ?? "").split("\n")[0]}\``),
+    );
+    if (failed.length > 0) lines.push("", "Failed operations:", "", ...failed);
     lines.push("");
   }
   lines.push("## Program construction under mocks", "");
   lines.push(
-    "A SwarmCluster of N fake hosts (3 managers, N-3 workers), mocks answering init and join like the unit tests; one process per size. `constructed` = the constructor call; `settled` = until every resource is registered; heap after a full GC (retained) and at the end of the run before GC (peak).",
+    "A SwarmCluster of N fake hosts (3 managers, N-3 workers), mocks answering init and join like the unit tests; one process per size (bench/mockScale.ts). No command runs: this measures the program's own construction. `constructed` = the constructor call; `settled` = until every resource is registered; heap after a full GC (retained) and at the end of the run before GC (peak).",
     "",
     "| nodes | resources | constructed (ms) | settled (ms) | settled per node (ms) | heap retained (MB) | heap peak (MB) |",
     "| --- | --- | --- | --- | --- | --- | --- |",
@@ -198,29 +491,46 @@ function markdown(r: {
   return lines.join("\n");
 }
 
+function parseSizes(arg: string): [number, number][] {
+  return arg.split(",").map((s) => {
+    const m = /^(\d+)\+(\d+)$/.exec(s.trim());
+    if (!m) throw new Error(`--sizes wants managers+workers pairs like 1+2,3+2,3+12; got "${s}"`);
+    return [Number(m[1]), Number(m[2])];
+  });
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const sizesArg = argv.includes("--sizes") ? argv[argv.indexOf("--sizes") + 1] : "1,3,5";
-  const sizes = sizesArg.split(",").map(Number);
+  const sizes = parseSizes(argv.includes("--sizes") ? argv[argv.indexOf("--sizes") + 1] : "1+2,3+2,3+12");
   const skipLab = argv.includes("--skip-lab");
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const loadBefore = load();
   console.error(`bench: ${machine}; load ${loadBefore}`);
 
   const labFigures: LabFigure[] = [];
-  let labSkipped = skipLab ? "skipped with --skip-lab" : labUnavailableReason();
+  let labSkipped = skipLab
+    ? "skipped with --skip-lab"
+    : (labUnavailableReason() ?? engineUnavailableReason());
+  const pulumi = labSkipped ? "engine not used" : `pulumi CLI ${cliVersion()}`;
   if (labSkipped) console.error(`\n*** LAB PART NOT MEASURED: ${labSkipped} ***\n`);
   else {
-    for (const [i, managers] of sizes.entries()) {
-      console.error(`bench: lab ${managers} managers + 2 workers (lab ${FIRST_LAB_ID + i}) ...`);
-      try {
-        labFigures.push(await labFigure(managers, FIRST_LAB_ID + i));
-        console.error(`bench:   ${JSON.stringify(labFigures[labFigures.length - 1])}`);
-      } catch (err) {
-        labSkipped = `the ${managers}-manager run failed: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`;
-        console.error(`bench: ${labSkipped}`);
-        break;
+    // The Docker provider's key files go to a private directory of this run, removed at the end.
+    const sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-ssh-"));
+    process.env.PULUMI_SWARM_SSH_DIR = sshDir;
+    try {
+      for (const [i, [managers, workers]] of sizes.entries()) {
+        const id = FIRST_LAB_ID + i;
+        console.error(`bench: ${managers} managers + ${workers} workers (lab ${id}) ...`);
+        try {
+          labFigures.push(await labFigure(managers, workers, id));
+        } catch (err) {
+          labSkipped = `the ${managers}+${workers} run failed: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`;
+          console.error(`bench: ${labSkipped}`);
+          break;
+        }
       }
+    } finally {
+      fs.rmSync(sshDir, { recursive: true, force: true });
     }
   }
   const mocks: MockFigure[] = [];
@@ -231,6 +541,7 @@ async function main(): Promise<void> {
   const result = {
     when: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     machine,
+    pulumi,
     loadBefore,
     loadAfter: load(),
     lab: labFigures,
@@ -242,10 +553,17 @@ async function main(): Promise<void> {
   const md = markdown(result);
   fs.writeFileSync(path.join(RESULTS, "benchmark.md"), md);
   console.log(md);
+  // A failed engine operation or a wrong read-back is a failed benchmark run.
+  const bad = labFigures.some(
+    (f) =>
+      [f.up, f.noChangeUp, f.preview, f.labelUp, f.destroy].some((o) => !o.ok) ||
+      Object.values(f.readBack).some((v) => v !== "ok"),
+  );
+  if (bad || (labSkipped && !skipLab)) process.exitCode = 1;
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     console.error(err);
     process.exit(1);
