@@ -117,7 +117,9 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     ) =>
       new remote.Command(
         resourceName,
-        { connection: host.connection, ...commandArgs },
+        // No PULUMI_COMMAND_STDOUT/_STDERR in the environment: nothing reads them, and sshd drops
+        // them anyway (AcceptEnv), which the provider reports as a warning on every run.
+        { connection: host.connection, addPreviousOutputInEnv: false, ...commandArgs },
         {
           parent: this,
           ...options,

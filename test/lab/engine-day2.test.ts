@@ -187,8 +187,9 @@ describeLab(
       // From the previous release, the five settings Commands go and the five node resources come.
       // The release's host scripts changed too (prepare adds a non-root login user to the docker
       // group), so prepare, and the guarded join and init scripts that carry its hash, update in
-      // place: re-runs that change nothing on a node already in the swarm; the Docker provider gets
-      // the connection's key and pinned host key. Nothing is replaced.
+      // place: re-runs that change nothing on a node already in the swarm; every Command also stops
+      // sending its previous output in the environment (registration re-runs its `echo`);
+      // the Docker provider gets the connection's key and pinned host key. Nothing is replaced.
       const upgradeChanges = (r: EngineResult) => {
         expect(r.changes).toMatchObject({ create: 5, delete: 5 });
         expect(Object.keys(r.changes).sort()).toEqual(
@@ -207,7 +208,7 @@ describeLab(
         expect(updated.size).toBeGreaterThanOrEqual(r.changes.update ?? 0);
         for (const u of updated)
           expect(u).toMatch(
-            /^(command:remote:Command day2-(lab81-\d-(prepare|join)|init)|pulumi:providers:docker day2-docker)$/,
+            /^(command:remote:Command day2-(lab81-\d-(prepare|join|registration)|init)|pulumi:providers:docker day2-docker)$/,
           );
       };
       let up: EngineResult;
