@@ -70,6 +70,25 @@ export interface EngineResult {
   error?: string;
 }
 
+/**
+ * Runs one engine operation, prints it and adds its timing line to `timings`; when it failed (and
+ * `mustSucceed`), throws with the engine's error and the tail of its output.
+ */
+export async function recordOp(
+  timings: string[],
+  title: string,
+  fn: () => Promise<EngineResult>,
+  mustSucceed = true,
+): Promise<EngineResult> {
+  const result = await fn();
+  const line = `${title}: ${result.seconds.toFixed(1)} s, changes ${JSON.stringify(result.changes)}${result.ok ? "" : " FAILED"}`;
+  timings.push(line);
+  console.log(`engine ${line}`);
+  if (mustSucceed && !result.ok)
+    throw new Error(`${result.error}\n--- engine output (tail)\n${result.output.slice(-8000)}`);
+  return result;
+}
+
 /** One stack on a fresh local backend, driven by the real CLI. */
 export class EngineStack {
   /** Every line the engine printed, across all operations (for leak checks). */

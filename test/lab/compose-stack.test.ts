@@ -6,7 +6,7 @@ import {
   renderStackDeployScript,
   renderStackRemoveScript,
 } from "../../components/workloads/composeScripts";
-import { EngineResult, EngineStack } from "../engine/engine";
+import { EngineResult, EngineStack, recordOp } from "../engine/engine";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 
 jest.setTimeout(15 * 60_000);
@@ -88,16 +88,7 @@ ${extra}`;
       return { nodeIds: cluster.nodeIds, stackName: shop.stackName, deployOutput: shop.deployOutput };
     };
 
-    /** Runs one engine operation, prints and records its timing, and fails with the engine's error. */
-    async function op(title: string, fn: () => Promise<EngineResult>): Promise<EngineResult> {
-      const result = await fn();
-      const line = `${title}: ${result.seconds.toFixed(1)} s, changes ${JSON.stringify(result.changes)}${result.ok ? "" : " FAILED"}`;
-      timings.push(line);
-      console.log(`engine ${line}`);
-      if (!result.ok)
-        throw new Error(`${result.error}\n--- engine output (tail)\n${result.output.slice(-6000)}`);
-      return result;
-    }
+    const op = (title: string, fn: () => Promise<EngineResult>) => recordOp(timings, title, fn);
     const engine = () => {
       if (!stack) throw new Error("the stack was not created");
       return stack;

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import type { SwarmNodeArgs } from "../../components/cluster/types";
-import { EngineResult, EngineStack, cliVersion } from "../engine/engine";
+import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
 import { describeLab, eventually, Lab, NodeRow, useTempSshDir } from "./lab";
 
 jest.setTimeout(15 * 60_000);
@@ -90,16 +90,7 @@ describeLab(
         };
       };
 
-    /** Runs one engine operation, prints and records its timing, and fails with the engine's error. */
-    async function op(title: string, fn: () => Promise<EngineResult>): Promise<EngineResult> {
-      const result = await fn();
-      const line = `${title}: ${result.seconds.toFixed(1)} s, changes ${JSON.stringify(result.changes)}${result.ok ? "" : " FAILED"}`;
-      timings.push(line);
-      console.log(`engine ${line}`);
-      if (!result.ok)
-        throw new Error(`${result.error}\n--- engine output (tail)\n${result.output.slice(-6000)}`);
-      return result;
-    }
+    const op = (title: string, fn: () => Promise<EngineResult>) => recordOp(timings, title, fn);
     const engine = () => {
       if (!stack) throw new Error("the stack was not created");
       return stack;

@@ -5,7 +5,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import type { SwarmNodeArgs } from "../../components/cluster/types";
-import { EngineResult, EngineStack, REPO, cliVersion } from "../engine/engine";
+import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
 import { describeLab, eventually, Lab, NodeRow, useTempSshDir } from "./lab";
 
 /** The release users have stacks from: the last landed commit whose nodes were `-node` Commands. */
@@ -68,15 +68,7 @@ describeLab(
         return { nodeIds: cluster.nodeIds, unlockKey: cluster.unlockKey };
       };
 
-    async function op(title: string, fn: () => Promise<EngineResult>): Promise<EngineResult> {
-      const result = await fn();
-      const line = `${title}: ${result.seconds.toFixed(1)} s, changes ${JSON.stringify(result.changes)}${result.ok ? "" : " FAILED"}`;
-      timings.push(line);
-      console.log(`engine ${line}`);
-      if (!result.ok)
-        throw new Error(`${result.error}\n--- engine output (tail)\n${result.output.slice(-8000)}`);
-      return result;
-    }
+    const op = (title: string, fn: () => Promise<EngineResult>) => recordOp(timings, title, fn);
     const engine = () => {
       if (!stack) throw new Error("the stack was not created");
       return stack;

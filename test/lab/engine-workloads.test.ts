@@ -4,7 +4,7 @@ import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import type { SwarmNodeArgs } from "../../components/cluster/types";
 import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
 import { SwarmService } from "../../components/workloads/swarmService";
-import { EngineResult, EngineStack, cliVersion } from "../engine/engine";
+import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 
 jest.setTimeout(20 * 60_000);
@@ -88,19 +88,8 @@ describeLab(
       };
     };
 
-    async function op(
-      title: string,
-      fn: () => Promise<EngineResult>,
-      mustSucceed = true,
-    ): Promise<EngineResult> {
-      const result = await fn();
-      const line = `${title}: ${result.seconds.toFixed(1)} s, changes ${JSON.stringify(result.changes)}${result.ok ? "" : " FAILED"}`;
-      timings.push(line);
-      console.log(`engine ${line}`);
-      if (mustSucceed && !result.ok)
-        throw new Error(`${result.error}\n--- engine output (tail)\n${result.output.slice(-6000)}`);
-      return result;
-    }
+    const op = (title: string, fn: () => Promise<EngineResult>, mustSucceed = true) =>
+      recordOp(timings, title, fn, mustSucceed);
     const engine = () => {
       if (!stack) throw new Error("the stack was not created");
       return stack;
