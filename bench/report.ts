@@ -252,7 +252,12 @@ function main(): void {
   if (!collectOnly) fs.writeFileSync(stepsFile, `${JSON.stringify(steps, null, 2)}\n`);
   fs.writeFileSync(PROOF, proof(steps));
   // Tables are written plainly; prettier aligns them so `npm run lint` stays clean.
-  spawnSync("npx", ["prettier", "--write", PROOF], { cwd: ROOT, stdio: "ignore" });
+  const pretty = spawnSync(path.join(ROOT, "node_modules", ".bin", "prettier"), ["--write", PROOF], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (pretty.status !== 0)
+    throw new Error(`prettier --write ${PROOF} failed: ${pretty.stderr || pretty.error}`);
   console.log(`wrote ${path.relative(ROOT, PROOF)}`);
   if (steps.some((s) => s.status === "failed")) process.exitCode = 1;
 }
