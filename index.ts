@@ -9,13 +9,14 @@ export { SwarmService } from "./components/workloads/swarmService";
 export type * from "./components/workloads/serviceTypes";
 export { ComposeStack } from "./components/workloads/composeStack";
 export type { ComposeStackArgs } from "./components/workloads/composeStack";
+export { renderEnvFile } from "./components/shell";
+export type { EnvFileFormat } from "./components/shell";
 export {
   composeStdin,
-  renderEnvFile,
   renderStackDeployScript,
   renderStackRemoveScript,
-} from "./components/workloads/composeScripts";
-export type { StackDeployOptions } from "./components/workloads/composeScripts";
+} from "./components/workloads/scripts/compose";
+export type { StackDeployOptions } from "./components/workloads/scripts/compose";
 export { parseDuration, parseMemory, parseImageReference } from "./components/workloads/parse";
 export type { ImageReference } from "./components/workloads/parse";
 export { GitLabHost, gitlabPorts } from "./components/cicd/gitlabHost";
@@ -51,4 +52,4 @@ export { findFirewallViolations } from "./components/hosts/firewallInvariant";
 export type { FirewallViolation, ResourceLike, InvariantOptions } from "./components/hosts/firewallInvariant";
 export { peerCidrsOf, hostCidr, resolveNetworkMode } from "./components/hosts/crossCloud";
 export type { AdvertiseMode, NetworkMode } from "./components/hosts/crossCloud";
-export { renderDockerUserData } from "./components/hosts/cloudinit";
+export { renderDockerUserData } from "./components/hosts/scripts/cloudinit";

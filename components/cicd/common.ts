@@ -3,9 +3,9 @@ import * as random from "@pulumi/random";
 import * as remote from "@pulumi/command/remote";
 import { SwarmHost } from "../hosts/types";
 import type { CheckOwner } from "../validation";
-import { DataDir, HealthCheck, renderDeployScript, renderRemoveScript } from "./deploy";
-import { CicdTool, HostRequirements, renderPreflightScript } from "./preflight";
-import { asRoot } from "./shell";
+import { DataDir, HealthCheck, renderDeployScript, renderRemoveScript } from "./scripts/deploy";
+import { CicdTool, HostRequirements, renderPreflightScript } from "./scripts/preflight";
+import { asRemoteCommand } from "../shell";
 import {
   HostSize,
   PasswordRule,
@@ -156,8 +156,8 @@ export function preflightCommand(
     `${name}-preflight`,
     {
       connection: plan.host.connection,
-      create: asRoot(script),
-      update: asRoot(script),
+      create: asRemoteCommand(script, { root: true }),
+      update: asRemoteCommand(script, { root: true }),
       addPreviousOutputInEnv: false,
     },
     { parent, dependsOn: plan.host.dependsOn },
@@ -263,7 +263,7 @@ export function composeDeployCommand(
     `${name}-deploy`,
     plan.host,
     {
-      create: asRoot(
+      create: asRemoteCommand(
         renderDeployScript({
           ...target,
           files: deploy.files,
@@ -271,8 +271,9 @@ export function composeDeployCommand(
           preUp: deploy.preUp,
           health: { ...deploy.health, timeoutSeconds: plan.healthTimeoutSeconds },
         }),
+        { root: true },
       ),
-      delete: asRoot(renderRemoveScript(target)),
+      delete: asRemoteCommand(renderRemoveScript(target), { root: true }),
       stdin: deploy.stdin,
     },
     [preflight],

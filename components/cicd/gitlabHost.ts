@@ -13,7 +13,7 @@ import {
   whenDone,
 } from "./common";
 import { gitlabExternalUrl, renderGitLabCompose } from "./gitlabCompose";
-import { renderBundle, renderEnvFile } from "./shell";
+import { renderBundle, renderEnvFile } from "../shell";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts } from "./validate";
 
 const TYPE = "swarm:cicd:GitLabHost";

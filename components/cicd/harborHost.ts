@@ -20,8 +20,8 @@ import {
   renderHarborInstallScript,
   renderHarborRemoveScript,
   renderHarborYml,
-} from "./harborConfig";
-import { asRoot, renderBundle } from "./shell";
+} from "./scripts/harbor";
+import { asRemoteCommand, renderBundle } from "../shell";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts, requireSeconds } from "./validate";
 import { PINNED_VERSIONS, isHarborVersion } from "./versions";
 
@@ -227,7 +227,7 @@ export class HarborHost extends pulumi.ComponentResource {
       `${name}-deploy`,
       plan.host,
       {
-        create: asRoot(
+        create: asRemoteCommand(
           renderHarborInstallScript({
             hostName: plan.host.name,
             baseDir: plan.dataDir,
@@ -243,13 +243,15 @@ export class HarborHost extends pulumi.ComponentResource {
               timeoutSeconds: plan.healthTimeoutSeconds,
             },
           }),
+          { root: true },
         ),
-        delete: asRoot(
+        delete: asRemoteCommand(
           renderHarborRemoveScript({
             hostName: plan.host.name,
             baseDir: plan.dataDir,
             version: plan.version,
           }),
+          { root: true },
         ),
         stdin,
       },

@@ -21,8 +21,8 @@ import {
   renderJenkinsCompose,
   renderJenkinsPasswordScript,
   renderRevokeKeyScript,
-} from "./jenkinsCompose";
-import { asRoot, asUser, renderBundle } from "./shell";
+} from "./scripts/jenkins";
+import { asRemoteCommand, renderBundle } from "../shell";
 import { requireDistinctPorts } from "./validate";
 
 const TYPE = "swarm:cicd:JenkinsHost";
@@ -148,7 +148,10 @@ export class JenkinsHost extends pulumi.ComponentResource {
       `${name}-admin-password`,
       plan.host,
       {
-        create: asRoot(renderJenkinsPasswordScript(plan.host.name, plan.dataDir, plan.healthTimeoutSeconds)),
+        create: asRemoteCommand(
+          renderJenkinsPasswordScript(plan.host.name, plan.dataDir, plan.healthTimeoutSeconds),
+          { root: true },
+        ),
         updateToo: false,
         printsSecret: true,
       },
@@ -160,8 +163,8 @@ export class JenkinsHost extends pulumi.ComponentResource {
         `${name}-authorize-${manager.name}`,
         manager,
         {
-          create: asUser(renderAuthorizeKeyScript(manager.name, deployKeyMarker(name))),
-          delete: asUser(renderRevokeKeyScript(manager.name, deployKeyMarker(name))),
+          create: asRemoteCommand(renderAuthorizeKeyScript(manager.name, deployKeyMarker(name))),
+          delete: asRemoteCommand(renderRevokeKeyScript(manager.name, deployKeyMarker(name))),
           stdin: publicKey.apply((k) => `${k}\n`),
         },
         [],

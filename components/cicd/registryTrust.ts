@@ -1,71 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as remote from "@pulumi/command/remote";
 import { SwarmHost } from "../hosts/types";
-import { fail, isHostAddress, isKnown, isPort, requireDnsLabel, validateComponentArgs } from "../validation";
-import { asRoot, scriptHeader, shellQuote } from "./shell";
+import { fail, isKnown, requireDnsLabel, validateComponentArgs } from "../validation";
+import { asRemoteCommand } from "../shell";
+import {
+  DOCKER_CERTS_DIR,
+  renderTrustScript,
+  renderUntrustScript,
+  requireRegistryName,
+} from "./scripts/registryTrust";
 
-/** Where dockerd looks for per-registry CA certificates. */
-export const DOCKER_CERTS_DIR = "/etc/docker/certs.d";
-
-/** True for a registry name as image references spell it: "host" or "host:port". */
-export function isRegistryName(value: string): boolean {
-  const match = /^([^:]+)(?::(\d{1,5}))?$/.exec(value);
-  return !!match && isHostAddress(match[1]) && (match[2] === undefined || isPort(Number(match[2])));
-}
-
-function requireRegistryName(argument: string, value: string): void {
-  if (!isRegistryName(value)) {
-    fail(
-      argument,
-      value,
-      'Use the registry as image references name it: "host" or "host:port", e.g. "10.0.1.5:443".',
-    );
-  }
-}
-
-/**
- * Renders the script that installs a CA certificate (PEM, read from standard input) as
- * `<certsDir>/<registry>/ca.crt`, rewriting it only when it changed. dockerd reads this directory
- * on every pull and push: no restart and no `insecure-registries` entry are needed.
- */
-export function renderTrustScript(
-  hostName: string,
-  registry: string,
-  certsDir: string = DOCKER_CERTS_DIR,
-): string {
-  requireRegistryName("registry", registry);
-  return `${scriptHeader(hostName, `trusting the CA of registry ${registry}`)}
-dir=${shellQuote(`${certsDir}/${registry}`)}
-ca=$(cat)
-case "$ca" in
-  -----BEGIN\\ CERTIFICATE-----*-----END\\ CERTIFICATE-----*) ;;
-  *) fail "standard input is not a PEM certificate" ;;
-esac
-umask 022
-install -d -m 0755 "$dir"
-printf '%s\\n' "$ca" >"$dir/.ca.crt.new"
-if cmp -s "$dir/.ca.crt.new" "$dir/ca.crt"; then
-  rm -f "$dir/.ca.crt.new"
-else
-  mv -f "$dir/.ca.crt.new" "$dir/ca.crt"
-  printf 'pulumi-swarm: installed %s/ca.crt on host %s\\n' "$dir" "$host_name"
-fi
-`;
-}
-
-/** Renders the script that removes what {@link renderTrustScript} installed. */
-export function renderUntrustScript(
-  hostName: string,
-  registry: string,
-  certsDir: string = DOCKER_CERTS_DIR,
-): string {
-  requireRegistryName("registry", registry);
-  return `${scriptHeader(hostName, `removing the CA of registry ${registry}`)}
-dir=${shellQuote(`${certsDir}/${registry}`)}
-rm -f "$dir/ca.crt" "$dir/.ca.crt.new"
-rmdir "$dir" 2>/dev/null || true
-`;
-}
+export {
+  DOCKER_CERTS_DIR,
+  isRegistryName,
+  renderTrustScript,
+  renderUntrustScript,
+} from "./scripts/registryTrust";
 
 /** Arguments of {@link RegistryTrust}. */
 export interface RegistryTrustArgs {
@@ -121,9 +71,9 @@ export class RegistryTrust extends pulumi.ComponentResource {
         `${name}-${host.name}`,
         {
           connection: host.connection,
-          create: registry.apply((r) => asRoot(renderTrustScript(host.name, r))),
-          update: registry.apply((r) => asRoot(renderTrustScript(host.name, r))),
-          delete: registry.apply((r) => asRoot(renderUntrustScript(host.name, r))),
+          create: registry.apply((r) => asRemoteCommand(renderTrustScript(host.name, r), { root: true })),
+          update: registry.apply((r) => asRemoteCommand(renderTrustScript(host.name, r), { root: true })),
+          delete: registry.apply((r) => asRemoteCommand(renderUntrustScript(host.name, r), { root: true })),
           stdin,
           addPreviousOutputInEnv: false,
         },

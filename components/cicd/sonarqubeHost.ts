@@ -20,8 +20,8 @@ import {
   renderSonarQubePasswordCurlConfig,
   renderSonarQubePasswordScript,
   renderSonarQubeValidateCurlConfig,
-} from "./sonarqubeCompose";
-import { asRoot, renderBundle, renderEnvFile } from "./shell";
+} from "./scripts/sonarqube";
+import { asRemoteCommand, renderBundle, renderEnvFile } from "../shell";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts } from "./validate";
 
 const TYPE = "swarm:cicd:SonarQubeHost";
@@ -134,7 +134,7 @@ export class SonarQubeHost extends pulumi.ComponentResource {
       `${name}-admin-password`,
       plan.host,
       {
-        create: asRoot(renderSonarQubePasswordScript(plan.host.name, plan.httpPort)),
+        create: asRemoteCommand(renderSonarQubePasswordScript(plan.host.name, plan.httpPort), { root: true }),
         stdin: password.apply((p) =>
           renderBundle([
             { name: "validate.conf", content: renderSonarQubeValidateCurlConfig(p) },

@@ -10,7 +10,7 @@ import {
   requirePort,
 } from "../validation";
 import { SwarmHost } from "../hosts/types";
-import { CicdTool, HostRequirements, TOOL_MINIMUMS } from "./preflight";
+import { CicdTool, HostRequirements, TOOL_MINIMUMS } from "./scripts/preflight";
 import { SAFE_SECRET_CHARS, isSafeSecret } from "./shell";
 import { isImageTag } from "./versions";
 

@@ -27,7 +27,7 @@ import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { NodeStateInputs, NodeStateOutputs, ResolvedConnection } from "./nodeState";
 import { dockerSshOptions } from "./dockerSsh";
-import { asRemoteCommand } from "./scripts/shell";
+import { asRemoteCommand } from "../shell";
 import {
   LABEL_PREFIX,
   renderNodeDrainScript,

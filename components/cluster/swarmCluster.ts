@@ -13,11 +13,11 @@ import {
   validateNodes,
   validateSwarmSettings,
 } from "./validate";
-import { asRemoteCommand, withRerunMarker } from "./scripts/shell";
+import { asRemoteCommand, withRerunMarker } from "../shell";
 import { renderPrepareScript } from "./scripts/prepare";
 import { renderInitScript } from "./scripts/init";
 import { renderJoinScript, renderLeaveScript } from "./scripts/join";
-import { renderDeregisterScript } from "./scripts/node";
+import { renderDeregisterScript, renderRegisteredScript } from "./scripts/node";
 import { SwarmNodeState } from "./nodeState";
 
 const TYPE = "swarm:index:SwarmCluster";
@@ -199,7 +199,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
         `${name}-${node.host.name}-registration`,
         admin,
         {
-          create: asRemoteCommand('echo "registered"'),
+          create: asRemoteCommand(renderRegisteredScript()),
           delete: pulumi
             .all([node.host.advertiseAddr, adminClaim])
             .apply(([advertiseAddr, claim]) =>

@@ -4,12 +4,9 @@ import { remote } from "@pulumi/command";
 import type { SwarmClusterLike } from "../cluster/types";
 import { fail, isKnown, requireBoolean, validateComponentArgs } from "../validation";
 import { requireSwarmName } from "./parse";
-import {
-  composeStdin,
-  renderStackDeployScript,
-  renderStackRemoveScript,
-  requireEnvNames,
-} from "./composeScripts";
+import { asRemoteCommand } from "../shell";
+import { requireEnvNames } from "./composeEnv";
+import { composeStdin, renderStackDeployScript, renderStackRemoveScript } from "./scripts/compose";
 
 /** Arguments of a {@link ComposeStack}. */
 export interface ComposeStackArgs {
@@ -133,9 +130,9 @@ export class ComposeStack extends pulumi.ComponentResource {
       `${name}-stack`,
       {
         connection: manager.connection,
-        create: deploy,
-        update: deploy,
-        delete: renderStackRemoveScript(stackName, args.removeTimeoutSeconds ?? 60),
+        create: asRemoteCommand(deploy),
+        update: asRemoteCommand(deploy),
+        delete: asRemoteCommand(renderStackRemoveScript(stackName, args.removeTimeoutSeconds ?? 60)),
         stdin: hasEnv ? pulumi.secret(stdin) : stdin,
         // No `triggers`: a trigger change replaces the Command (pulumi-command#855), which here
         // would `docker stack rm` the whole stack first. A new compose file or environment changes

@@ -4,17 +4,17 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { renderGitLabCompose } from "../../components/cicd/gitlabCompose";
-import { jenkinsPreUp, renderJenkinsCompose } from "../../components/cicd/jenkinsCompose";
+import { jenkinsPreUp, renderJenkinsCompose } from "../../components/cicd/scripts/jenkins";
 import {
   HostRequirements,
   MAX_MAP_COUNT_FILE,
   TOOL_MINIMUMS,
   CicdTool,
   renderPreflightScript,
-} from "../../components/cicd/preflight";
+} from "../../components/cicd/scripts/preflight";
 import { renderTrustScript, renderUntrustScript } from "../../components/cicd/registryTrust";
 import { DETECT_COMPOSE, asRoot, renderEnvFile, scriptHeader } from "../../components/cicd/shell";
-import { renderSonarQubeCompose } from "../../components/cicd/sonarqubeCompose";
+import { renderSonarQubeCompose } from "../../components/cicd/scripts/sonarqube";
 import { IMAGES, PINNED_VERSIONS, imageRef } from "../../components/cicd/versions";
 import { describeLab, eventually, Lab } from "./lab";
 import { EngineStack } from "../engine/engine";

@@ -5,7 +5,7 @@ import {
   composeStdin,
   renderStackDeployScript,
   renderStackRemoveScript,
-} from "../../components/workloads/composeScripts";
+} from "../../components/workloads/scripts/compose";
 import { EngineResult, EngineStack, recordOp } from "../engine/engine";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 

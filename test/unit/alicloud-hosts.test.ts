@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSecretOutput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
 import { installCloudMocks } from "../helpers/cloudMocks";
 import type { AlicloudHostsArgs } from "../../components/hosts/alicloud/alicloudHosts";
-import { renderDockerUserData } from "../../components/hosts/cloudinit";
+import { renderDockerUserData } from "../../components/hosts/scripts/cloudinit";
 
 // Loading @pulumi/aws and @pulumi/alicloud takes seconds on a busy machine.
 jest.setTimeout(60_000);

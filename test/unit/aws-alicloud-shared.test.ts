@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { renderDockerUserData } from "../../components/hosts/cloudinit";
+import { renderDockerUserData } from "../../components/hosts/scripts/cloudinit";
 import { chooseZones, requireSpread, roundRobin, vswitchZones } from "../../components/hosts/zones";
 import { hostCidr, peerCidrsOf, resolveNetworkMode } from "../../components/hosts/crossCloud";
 import { awsZoneRegion, isAwsRegion } from "../../components/hosts/aws/validation";

@@ -58,10 +58,10 @@ describe("delivery platform components (mocks)", () => {
     sonar: typeof import("../../components/cicd/sonarqubeHost");
     harbor: typeof import("../../components/cicd/harborHost");
     trust: typeof import("../../components/cicd/registryTrust");
-    preflight: typeof import("../../components/cicd/preflight");
-    deploy: typeof import("../../components/cicd/deploy");
+    preflight: typeof import("../../components/cicd/scripts/preflight");
+    deploy: typeof import("../../components/cicd/scripts/deploy");
     shell: typeof import("../../components/cicd/shell");
-    jenkinsCompose: typeof import("../../components/cicd/jenkinsCompose");
+    jenkinsCompose: typeof import("../../components/cicd/scripts/jenkins");
   };
   let existingHosts: typeof import("../../components/hosts/existing").existingHosts;
 
@@ -94,10 +94,10 @@ describe("delivery platform components (mocks)", () => {
       sonar: await import("../../components/cicd/sonarqubeHost"),
       harbor: await import("../../components/cicd/harborHost"),
       trust: await import("../../components/cicd/registryTrust"),
-      preflight: await import("../../components/cicd/preflight"),
-      deploy: await import("../../components/cicd/deploy"),
+      preflight: await import("../../components/cicd/scripts/preflight"),
+      deploy: await import("../../components/cicd/scripts/deploy"),
       shell: await import("../../components/cicd/shell"),
-      jenkinsCompose: await import("../../components/cicd/jenkinsCompose"),
+      jenkinsCompose: await import("../../components/cicd/scripts/jenkins"),
     };
     ({ existingHosts } = await import("../../components/hosts/existing"));
   });

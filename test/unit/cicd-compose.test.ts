@@ -1,8 +1,8 @@
 import * as YAML from "yaml";
 import { renderGitLabCompose } from "../../components/cicd/gitlabCompose";
-import { renderHarborYml, harborInstallerUrl } from "../../components/cicd/harborConfig";
-import { renderJenkinsCompose } from "../../components/cicd/jenkinsCompose";
-import { renderSonarQubeCompose } from "../../components/cicd/sonarqubeCompose";
+import { renderHarborYml, harborInstallerUrl } from "../../components/cicd/scripts/harbor";
+import { renderJenkinsCompose } from "../../components/cicd/scripts/jenkins";
+import { renderSonarQubeCompose } from "../../components/cicd/scripts/sonarqube";
 import { renderYaml } from "../../components/cicd/yaml";
 
 describe("rendered compose files and harbor.yml", () => {

@@ -5,7 +5,7 @@ import {
   TOOL_MINIMUMS,
   CicdTool,
   renderPreflightScript,
-} from "../../components/cicd/preflight";
+} from "../../components/cicd/scripts/preflight";
 import { Sandbox, sandbox } from "./cicd-helpers";
 
 const DOCKER_OK = `case "$1 $2" in

@@ -2,22 +2,22 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { renderDeployScript, renderRemoveScript } from "../../components/cicd/deploy";
-import { renderHarborInstallScript, renderHarborRemoveScript } from "../../components/cicd/harborConfig";
+import { renderDeployScript, renderRemoveScript } from "../../components/cicd/scripts/deploy";
+import { renderHarborInstallScript, renderHarborRemoveScript } from "../../components/cicd/scripts/harbor";
 import {
   deployKeyMarker,
   jenkinsPreUp,
   renderAuthorizeKeyScript,
   renderJenkinsPasswordScript,
   renderRevokeKeyScript,
-} from "../../components/cicd/jenkinsCompose";
+} from "../../components/cicd/scripts/jenkins";
 import { renderTrustScript, renderUntrustScript } from "../../components/cicd/registryTrust";
 import { asRoot, asUser, renderBundle, renderEnvFile, shellQuote } from "../../components/cicd/shell";
 import {
   renderSonarQubePasswordCurlConfig,
   renderSonarQubePasswordScript,
   renderSonarQubeValidateCurlConfig,
-} from "../../components/cicd/sonarqubeCompose";
+} from "../../components/cicd/scripts/sonarqube";
 import { Sandbox, sandbox } from "./cicd-helpers";
 
 /** A docker whose compose subcommand logs its arguments to $FAKE_LOG. */

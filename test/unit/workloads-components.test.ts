@@ -200,7 +200,7 @@ describe("examples under mocks: exact docker inputs", () => {
 
   it("a web + redis compose stack: deploy over SSH, password only on secret stdin", async () => {
     const { webRedisStack, webRedisCompose } = await import("../../examples/webRedisStack");
-    const scripts = await import("../../components/workloads/composeScripts");
+    const scripts = await import("../../components/workloads/scripts/compose");
     const cluster = fakeCluster();
     const { shop } = webRedisStack(cluster, "s3cr3t-Pa55");
     await settle();
@@ -705,7 +705,7 @@ describe("ComposeStack", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "compose-"));
     const file = path.join(dir, "docker-compose.yml");
     fs.writeFileSync(file, "services:\n  web:\n    image: nginx:1.27\n");
-    const scripts = await import("../../components/workloads/composeScripts");
+    const scripts = await import("../../components/workloads/scripts/compose");
     new stacks.ComposeStack("site", {
       cluster: fakeCluster(),
       composeFile: file,

@@ -8,7 +8,7 @@ import {
   renderStackDeployScript,
   renderStackRemoveScript,
   shellQuote,
-} from "../../components/workloads/composeScripts";
+} from "../../components/workloads/scripts/compose";
 
 const deployOptions = { stackName: "shop", withRegistryAuth: true, prune: true, wait: true } as const;
 

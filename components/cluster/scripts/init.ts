@@ -1,4 +1,4 @@
-import { PRELUDE, shq } from "./shell";
+import { PRELUDE, shq } from "../../shell";
 
 /** Swarm-wide settings fixed by `docker swarm init` (and kept in line by `docker swarm update`). */
 export interface InitOptions {

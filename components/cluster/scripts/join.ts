@@ -1,4 +1,4 @@
-import { PRELUDE, shq } from "./shell";
+import { PRELUDE, shq } from "../../shell";
 
 /** Where a node keeps the claim of the membership resource that owns it (see claims in the README). */
 export function claimFile(cluster: string): string {

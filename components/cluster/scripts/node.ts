@@ -1,4 +1,4 @@
-import { PRELUDE, shq } from "./shell";
+import { PRELUDE, shq } from "../../shell";
 import { renderMembershipSteps } from "./join";
 
 /** Prefix of the node labels the cluster keeps for itself (never reported as drift, never removed). */
@@ -24,16 +24,6 @@ export interface NodeSettingsOptions {
   previousNodeId?: string;
 }
 
-const QUORUM_CHECK = `# quorum_allows_losing N: would N fewer reachable managers keep a Raft majority?
-quorum_allows_losing() {
-  local managers total reachable remaining
-  managers=$(dk node ls --filter role=manager --format '{{.ManagerStatus}}')
-  total=$(printf '%s\\n' "$managers" | grep -c .)
-  reachable=$(printf '%s\\n' "$managers" | grep -cE '^(Leader|Reachable)$')
-  remaining=$((total - $1))
-  [ "$remaining" -ge 1 ] && [ $((reachable - $1)) -ge $((remaining / 2 + 1)) ]
-}`;
-
 /**
  * Renders the script that applies a node's role, labels and availability from a manager, changing
  * only what differs (a second run changes nothing). Promotions and demotions are refused when they
@@ -43,7 +33,6 @@ export function renderNodeSettingsScript(opts: NodeSettingsOptions): string {
   const keys = Object.keys(opts.labels).sort();
   const desired = keys.map((k) => shq(`${k}=${opts.labels[k]}`)).join(" ");
   return `${PRELUDE}
-${QUORUM_CHECK}
 NODE=${shq(opts.nodeId)}
 is_manager || fail "the host this runs on is not a swarm manager"
 node_ready() { [ "$(dk node inspect --format '{{.Status.State}}' "$NODE" 2>/dev/null)" = ready ]; }
@@ -137,6 +126,14 @@ ${
     : ""
 }echo drained
 `;
+}
+
+/**
+ * The create step of a node's registration record: nothing to do on the host (the record exists so
+ * that its delete deregisters the node), so it only prints that it ran.
+ */
+export function renderRegisteredScript(): string {
+  return 'echo "registered"\n';
 }
 
 /**

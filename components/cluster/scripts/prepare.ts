@@ -1,4 +1,4 @@
-import { PRELUDE, shq } from "./shell";
+import { PRELUDE, shq } from "../../shell";
 
 /** What the prepare script makes true on one host before it joins the swarm. */
 export interface PrepareOptions {

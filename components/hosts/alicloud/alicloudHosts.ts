@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as alicloud from "@pulumi/alicloud";
 import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
 import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
-import { renderDockerUserData } from "../cloudinit";
+import { renderDockerUserData } from "../scripts/cloudinit";
 import { FirewallRule } from "../firewall";
 import { SwarmHost } from "../types";
 import { chooseZones, roundRobin, vswitchZones } from "../zones";

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
 import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
-import { renderDockerUserData } from "../cloudinit";
+import { renderDockerUserData } from "../scripts/cloudinit";
 import { FirewallRule } from "../firewall";
 import { SwarmHost } from "../types";
 import { chooseZones, requireSpread, roundRobin } from "../zones";

@@ -1,5 +1,5 @@
-import { receiveBundleSnippet, scriptHeader, shellQuote } from "./shell";
-import { renderYaml } from "./yaml";
+import { prelude, receiveBundleSnippet, shq } from "../../shell";
+import { renderYaml } from "../yaml";
 
 /** The uid the sonarqube image runs as (owner of its data directories). */
 export const SONARQUBE_UID = 1000;
@@ -92,8 +92,8 @@ export function renderSonarQubeValidateCurlConfig(password: string): string {
  * POST /api/users/change_password. Fails clearly when neither password works.
  */
 export function renderSonarQubePasswordScript(hostName: string, httpPort: number): string {
-  return `${scriptHeader(hostName, "setting the SonarQube admin password")}
-base=${shellQuote(`http://127.0.0.1:${httpPort}`)}
+  return `${prelude({ host: hostName, task: "setting the SonarQube admin password" })}
+base=${shq(`http://127.0.0.1:${httpPort}`)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ${receiveBundleSnippet("work", ["validate.conf", "change.conf"])}

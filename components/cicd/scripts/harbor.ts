@@ -1,6 +1,6 @@
-import { DETECT_COMPOSE, receiveBundleSnippet, scriptHeader, shellQuote } from "./shell";
+import { DETECT_COMPOSE, prelude, receiveBundleSnippet, shq } from "../../shell";
 import { HealthCheck, waitHealthSnippet } from "./deploy";
-import { renderYaml } from "./yaml";
+import { renderYaml } from "../yaml";
 
 /**
  * Harbor is deployed the way its maintainers ship it: the release's installer tarball is
@@ -139,18 +139,18 @@ export interface HarborInstallOptions {
 export function renderHarborInstallScript(options: HarborInstallOptions): string {
   const paths = harborPaths(options.baseDir);
   const files = options.tls ? ["harbor.yml", "tls.crt", "tls.key"] : ["harbor.yml"];
-  return `${scriptHeader(options.hostName, "installing Harbor")}
-version=${shellQuote(options.version)}
-kind=${shellQuote(options.kind)}
-installer_url=${shellQuote(options.installerUrl)}
-installer_sha256=${shellQuote(options.installerSha256)}
-install_flags=${shellQuote(options.withTrivy ? "--with-trivy" : "")}
-config_dir=${shellQuote(paths.configDir)}
-installer_dir=${shellQuote(paths.installerDir)}
+  return `${prelude({ host: options.hostName, task: "installing Harbor" })}
+version=${shq(options.version)}
+kind=${shq(options.kind)}
+installer_url=${shq(options.installerUrl)}
+installer_sha256=${shq(options.installerSha256)}
+install_flags=${shq(options.withTrivy ? "--with-trivy" : "")}
+config_dir=${shq(paths.configDir)}
+installer_dir=${shq(paths.installerDir)}
 ${DETECT_COMPOSE}
 command -v curl >/dev/null 2>&1 || fail "curl is not installed; it downloads the Harbor installer"
 umask 022
-install -d -m 0755 ${shellQuote(paths.dataVolume)} ${shellQuote(paths.logDir)}
+install -d -m 0755 ${shq(paths.dataVolume)} ${shq(paths.logDir)}
 ${receiveBundleSnippet("config_dir", files)}
 install -d -m 0700 "$installer_dir"
 tarball="$installer_dir/harbor-$kind-installer-$version.tgz"
@@ -201,10 +201,10 @@ export interface HarborRemoveOptions {
  */
 export function renderHarborRemoveScript(options: HarborRemoveOptions): string {
   const paths = harborPaths(options.baseDir);
-  return `${scriptHeader(options.hostName, "removing Harbor")}
-config_dir=${shellQuote(paths.configDir)}
-installer_dir=${shellQuote(paths.installerDir)}
-harbor_dir="$installer_dir"/${shellQuote(options.version)}/harbor
+  return `${prelude({ host: options.hostName, task: "removing Harbor" })}
+config_dir=${shq(paths.configDir)}
+installer_dir=${shq(paths.installerDir)}
+harbor_dir="$installer_dir"/${shq(options.version)}/harbor
 if [ -f "$harbor_dir/docker-compose.yml" ]; then
 ${DETECT_COMPOSE.replace(/^/gm, "  ")}
   (cd "$harbor_dir" && compose -f docker-compose.yml down --remove-orphans) >&2 || fail "'compose down' in $harbor_dir failed (its output is above)"

@@ -1,13 +1,14 @@
-import { fail } from "../validation";
-import { renderEnvFile, shellQuote } from "./composeEnv";
-import { requireSwarmName } from "./parse";
-
-export { renderEnvFile, requireEnvNames, shellQuote } from "./composeEnv";
+import { fail } from "../../validation";
+import { prelude, receiveBundleSnippet, renderBundle, renderEnvFile, shq } from "../../shell";
+import { requireEnvNames } from "../composeEnv";
+import { requireSwarmName } from "../parse";
 
 /*
- * Shell run on a swarm manager for ComposeStack. Pure renderers: unit-tested as text and executed
- * byte for byte on lab hosts. POSIX sh (dash and bash). Nothing secret is ever part of these strings:
- * the compose file and its environment arrive on stdin (see composeStdin).
+ * Shell run on a swarm manager for ComposeStack. Pure renderers on the shell toolkit: unit-tested as
+ * text and executed byte for byte on lab hosts (wrapped by asRemoteCommand). Nothing secret is ever
+ * part of these strings: the compose file and its environment arrive on stdin (see composeStdin).
+ * `docker` runs as the SSH user, never through sudo: `--with-registry-auth` sends that user's
+ * registry credentials.
  */
 
 /** Options of `docker stack deploy`. */
@@ -30,12 +31,15 @@ export interface StackDeployOptions {
 }
 
 /**
- * The stdin of the deploy script: two base64 lines, the environment file then the compose file.
- * Base64 keeps any byte of either file (quotes, newlines, `$`) out of the shell's reach.
+ * The stdin of the deploy script: a bundle (see the shell toolkit's renderBundle) of the stack's
+ * environment file and its compose file. Base64 keeps any byte of either out of the shell's reach.
  */
 export function composeStdin(compose: string, env: Record<string, string>): string {
-  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
-  return `${b64(renderEnvFile(env))}\n${b64(compose)}\n`;
+  requireEnvNames("environment", env);
+  return renderBundle([
+    { name: "stack.env", content: renderEnvFile(env, "shell") },
+    { name: "docker-compose.yml", content: compose },
+  ]);
 }
 
 /**
@@ -55,26 +59,16 @@ export function renderStackDeployScript(options: StackDeployOptions): string {
     ...(options.prune ? ["--prune"] : []),
     ...(options.resolveImage ? [`--resolve-image ${options.resolveImage}`] : []),
   ];
+  const timeout = options.wait ? waitTimeout(options) : 0;
   return [
-    "set -eu",
-    "umask 077",
-    `stack=${shellQuote(options.stackName)}`,
+    prelude({ task: `deploying stack ${options.stackName}` }).trimEnd(),
+    `stack=${shq(options.stackName)}`,
     'workdir=$(mktemp -d "${TMPDIR:-/tmp}/swarm-stack.XXXXXXXX")',
     "trap 'rm -rf \"$workdir\"' EXIT",
     "trap 'exit 1' HUP INT TERM",
-    "env_b64=''",
-    "compose_b64=''",
-    "IFS= read -r env_b64 || true",
-    "IFS= read -r compose_b64 || true",
-    'if [ -z "$compose_b64" ]; then',
-    '  echo "swarm-stack: no compose file arrived on stdin" >&2',
-    "  exit 2",
-    "fi",
-    `printf '%s' "$env_b64" | base64 -d > "$workdir/stack.env"`,
-    `printf '%s' "$compose_b64" | base64 -d > "$workdir/docker-compose.yml"`,
+    receiveBundleSnippet("workdir", ["stack.env", "docker-compose.yml"]),
     `if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != "true" ]; then`,
-    '  echo "swarm-stack: this host is not a swarm manager (or docker is not reachable for this user)" >&2',
-    "  exit 3",
+    '  fail "this host is not a swarm manager (or docker is not reachable for this user)"',
     "fi",
     'set -- --compose-file "$workdir/docker-compose.yml"',
     ...(options.wait
@@ -87,18 +81,21 @@ export function renderStackDeployScript(options: StackDeployOptions): string {
       : []),
     ...(flags.length ? [`set -- "$@" ${flags.join(" ")}`] : []),
     'set -- "$PATH" "$workdir/stack.env" "$@" "$stack"',
-    ...(options.wait ? ["status=0"] : []),
     "# User variables live only in this subshell, which runs nothing but docker with the arguments above.",
-    "# shellcheck source=/dev/null",
     ...(options.wait
       ? [
-          `( . "$2" && PATH=$1 && shift 2 && exec timeout ${waitTimeout(options)} docker stack deploy "$@" ) || status=$?`,
+          "status=0",
+          "# shellcheck source=/dev/null",
+          `( . "$2" && PATH=$1 && shift 2 && exec timeout ${timeout} docker stack deploy "$@" ) || status=$?`,
           'if [ "$status" = 124 ]; then',
-          `  echo "swarm-stack: stack $stack did not converge within ${waitTimeout(options)} s; see: docker stack ps --no-trunc $stack" >&2`,
+          `  fail "stack $stack did not converge within ${timeout} s; see: docker stack ps --no-trunc $stack"`,
           "fi",
           'exit "$status"',
         ]
-      : ['( . "$2" && PATH=$1 && shift 2 && exec docker stack deploy "$@" )']),
+      : [
+          "# shellcheck source=/dev/null",
+          '( . "$2" && PATH=$1 && shift 2 && exec docker stack deploy "$@" )',
+        ]),
     "",
   ].join("\n");
 }
@@ -122,18 +119,17 @@ export function renderStackRemoveScript(stackName: string, waitSeconds = 60): st
     fail("removeTimeoutSeconds", waitSeconds, "Use a whole number of seconds, 0 or more.");
   }
   return [
-    "set -eu",
-    `stack=${shellQuote(stackName)}`,
+    prelude({ task: `removing stack ${stackName}` }).trimEnd(),
+    `stack=${shq(stackName)}`,
     `if [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" != "active" ]; then`,
-    '  echo "swarm-stack: no active swarm on this host; nothing to remove"',
+    '  log "no active swarm on this host; nothing to remove"',
     "  exit 0",
     "fi",
     `if [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" != "true" ]; then`,
-    '  echo "swarm-stack: this host is not a swarm manager; cannot remove stack $stack" >&2',
-    "  exit 3",
+    '  fail "this host is not a swarm manager; cannot remove stack $stack"',
     "fi",
     `if ! docker stack ls --format '{{.Name}}' | grep -qx -- "$stack"; then`,
-    '  echo "swarm-stack: stack $stack does not exist; nothing to remove"',
+    '  log "stack $stack does not exist; nothing to remove"',
     "  exit 0",
     "fi",
     'docker stack rm "$stack"',
@@ -141,13 +137,13 @@ export function renderStackRemoveScript(stackName: string, waitSeconds = 60): st
     'while [ -n "$(docker service ls -q --filter "label=com.docker.stack.namespace=$stack")" ] ||',
     '  [ -n "$(docker network ls -q --filter "label=com.docker.stack.namespace=$stack")" ]; do',
     `  if [ "$waited" -ge ${waitSeconds} ]; then`,
-    '    echo "swarm-stack: stack $stack still being removed after ${waited}s; leaving it to swarm" >&2',
+    '    log "stack $stack still being removed after ${waited}s; leaving it to swarm"',
     "    exit 0",
     "  fi",
     "  sleep 1",
     "  waited=$((waited + 1))",
     "done",
-    'echo "swarm-stack: removed $stack"',
+    'log "removed $stack"',
     "",
   ].join("\n");
 }

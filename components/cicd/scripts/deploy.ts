@@ -1,4 +1,4 @@
-import { DETECT_COMPOSE, receiveBundleSnippet, scriptHeader, shellQuote } from "./shell";
+import { DETECT_COMPOSE, prelude, receiveBundleSnippet, shq } from "../../shell";
 
 /** How `pulumi up` decides a tool is up. */
 export interface HealthCheck {
@@ -43,8 +43,8 @@ export interface ComposeDeployOptions {
  * timeout naming the tool, the URL, the last status and where to look. Needs `fail` and `curl`.
  */
 export function waitHealthSnippet(tool: string, health: HealthCheck, diagnostics: string): string {
-  return `health_url=${shellQuote(health.url)}
-health_expect=${shellQuote(health.expect ?? "")}
+  return `health_url=${shq(health.url)}
+health_expect=${shq(health.expect ?? "")}
 health_body=$(mktemp)
 trap 'rm -f "$health_body"' EXIT
 deadline=$((SECONDS + ${health.timeoutSeconds}))
@@ -59,7 +59,7 @@ while :; do
   fi
   sleep 5
 done
-printf 'pulumi-swarm: %s answers on %s on host %s\\n' ${shellQuote(tool)} "$health_url" "$host_name"`;
+printf 'pulumi-swarm: %s answers on %s on host %s\\n' ${shq(tool)} "$health_url" "$host_name"`;
 }
 
 /**
@@ -72,13 +72,13 @@ export function renderDeployScript(options: ComposeDeployOptions): string {
   const dataDirs = options.dataDirs
     .map((dir) =>
       dir.owner === undefined
-        ? `install -d -m 0755 ${shellQuote(dir.path)}`
-        : `install -d -m 0755 -o ${dir.owner} -g ${dir.owner} ${shellQuote(dir.path)}`,
+        ? `install -d -m 0755 ${shq(dir.path)}`
+        : `install -d -m 0755 -o ${dir.owner} -g ${dir.owner} ${shq(dir.path)}`,
     )
     .join("\n");
-  return `${scriptHeader(options.hostName, `deploying ${options.tool}`)}
-config_dir=${shellQuote(options.configDir)}
-project=${shellQuote(options.project)}
+  return `${prelude({ host: options.hostName, task: `deploying ${options.tool}` })}
+config_dir=${shq(options.configDir)}
+project=${shq(options.project)}
 ${DETECT_COMPOSE}
 umask 022
 ${dataDirs}
@@ -108,11 +108,11 @@ export interface ComposeRemoveOptions {
  * when the tool was never deployed.
  */
 export function renderRemoveScript(options: ComposeRemoveOptions): string {
-  return `${scriptHeader(options.hostName, `removing ${options.tool}`)}
-config_dir=${shellQuote(options.configDir)}
-project=${shellQuote(options.project)}
+  return `${prelude({ host: options.hostName, task: `removing ${options.tool}` })}
+config_dir=${shq(options.configDir)}
+project=${shq(options.project)}
 if [ ! -f "$config_dir/compose.yaml" ]; then
-  printf 'pulumi-swarm: %s is not deployed in %s on host %s; nothing to remove\\n' ${shellQuote(options.tool)} "$config_dir" "$host_name"
+  printf 'pulumi-swarm: %s is not deployed in %s on host %s; nothing to remove\\n' ${shq(options.tool)} "$config_dir" "$host_name"
   exit 0
 fi
 ${DETECT_COMPOSE}
@@ -120,6 +120,6 @@ cd "$config_dir"
 compose -p "$project" -f compose.yaml down --remove-orphans >&2 || fail "'compose down' of project $project failed (its output is above)"
 cd /
 rm -rf -- "$config_dir"
-printf 'pulumi-swarm: %s removed from host %s; its data directories were kept\\n' ${shellQuote(options.tool)} "$host_name"
+printf 'pulumi-swarm: %s removed from host %s; its data directories were kept\\n' ${shq(options.tool)} "$host_name"
 `;
 }

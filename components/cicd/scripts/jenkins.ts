@@ -1,5 +1,5 @@
-import { scriptHeader, shellQuote } from "./shell";
-import { renderYaml } from "./yaml";
+import { prelude, shq } from "../../shell";
+import { renderYaml } from "../yaml";
 
 /** The uid and gid the jenkins/jenkins image runs as. */
 export const JENKINS_UID = 1000;
@@ -46,16 +46,16 @@ export function renderJenkinsCompose(options: JenkinsComposeOptions): string {
  */
 export function jenkinsPreUp(dataDir: string, dockerSocket = "/var/run/docker.sock"): string {
   const ssh = `${dataDir}/home/.ssh`;
-  return `docker_sock=${shellQuote(dockerSocket)}
+  return `docker_sock=${shq(dockerSocket)}
 [ -S "$docker_sock" ] || fail "$docker_sock is not a socket; Jenkins needs the host's Docker socket"
 docker_gid=$(stat -c %g "$docker_sock")
 [ "$docker_gid" != 0 ] || fail "$docker_sock belongs to group root (gid 0); give it a docker group (groupadd docker && chgrp docker $docker_sock, as Docker's packages do) so Jenkins can join that group instead"
 printf 'DOCKER_GID=%s\\n' "$docker_gid" >.env.new
 if cmp -s .env.new .env; then rm -f .env.new; else mv -f .env.new .env; fi
-install -d -m 0700 -o ${JENKINS_UID} -g ${JENKINS_UID} ${shellQuote(ssh)}
+install -d -m 0700 -o ${JENKINS_UID} -g ${JENKINS_UID} ${shq(ssh)}
 for key_file in id_ed25519 id_ed25519.pub; do
-  if ! cmp -s "$key_file" ${shellQuote(ssh)}/"$key_file"; then
-    install -m 0600 -o ${JENKINS_UID} -g ${JENKINS_UID} "$key_file" ${shellQuote(ssh)}/"$key_file"
+  if ! cmp -s "$key_file" ${shq(ssh)}/"$key_file"; then
+    install -m 0600 -o ${JENKINS_UID} -g ${JENKINS_UID} "$key_file" ${shq(ssh)}/"$key_file"
   fi
 done`;
 }
@@ -70,9 +70,9 @@ export function renderJenkinsPasswordScript(
   dataDir: string,
   timeoutSeconds: number,
 ): string {
-  return `${scriptHeader(hostName, "reading the Jenkins initial admin password")}
-password_file=${shellQuote(`${dataDir}/home/secrets/initialAdminPassword`)}
-config_file=${shellQuote(`${dataDir}/home/config.xml`)}
+  return `${prelude({ host: hostName, task: "reading the Jenkins initial admin password" })}
+password_file=${shq(`${dataDir}/home/secrets/initialAdminPassword`)}
+config_file=${shq(`${dataDir}/home/config.xml`)}
 deadline=$((SECONDS + ${timeoutSeconds}))
 while [ ! -s "$password_file" ]; do
   if [ -f "$config_file" ] && grep -q '<installStateName>RUNNING' "$config_file" 2>/dev/null; then
@@ -96,9 +96,9 @@ export function deployKeyMarker(name: string): string {
  * idempotently. It runs as that user, not root: the key grants what the user may do.
  */
 export function renderAuthorizeKeyScript(hostName: string, marker: string): string {
-  return `${scriptHeader(hostName, "authorizing the Jenkins deploy key")}
-marker=${shellQuote(marker)}
-IFS= read -r key || [ -n "$key" ] || fail "no public key on standard input"
+  return `${prelude({ host: hostName, task: "authorizing the Jenkins deploy key" })}
+marker=${shq(marker)}
+IFS= read -r key <&3 || [ -n "$key" ] || fail "no public key on standard input"
 case "$key" in
   ssh-ed25519\\ *|ssh-rsa\\ *|ecdsa-sha2-*) ;;
   *) fail "standard input is not an OpenSSH public key" ;;
@@ -117,8 +117,8 @@ mv -f "$HOME/.ssh/authorized_keys.new" "$HOME/.ssh/authorized_keys"
 
 /** Renders the script that removes the marked deploy key line from authorized_keys. */
 export function renderRevokeKeyScript(hostName: string, marker: string): string {
-  return `${scriptHeader(hostName, "revoking the Jenkins deploy key")}
-marker=${shellQuote(marker)}
+  return `${prelude({ host: hostName, task: "revoking the Jenkins deploy key" })}
+marker=${shq(marker)}
 file="$HOME/.ssh/authorized_keys"
 [ -f "$file" ] || exit 0
 awk -v marker="$marker" '$NF == marker {found = 1} END {exit !found}' "$file" || exit 0

@@ -1,4 +1,4 @@
-import { scriptHeader, shellQuote } from "./shell";
+import { prelude, shq } from "../../shell";
 
 /** What a tool needs from its host. */
 export interface HostRequirements {
@@ -56,12 +56,12 @@ export const MAX_MAP_COUNT_FILE = "99-pulumi-swarm-max-map-count.conf";
 export function renderPreflightScript(options: PreflightOptions): string {
   const r = options.requirements;
   const memoryMiB = Math.round(r.memoryGiB * 1024);
-  return `${scriptHeader(options.hostName, "preflight")}
-tool=${shellQuote(options.tool)}
-data_dir=${shellQuote(options.dataDir)}
+  return `${prelude({ host: options.hostName, task: "preflight" })}
+tool=${shq(options.tool)}
+data_dir=${shq(options.dataDir)}
 need_cpus=${r.cpus}
 need_mem_mib=${memoryMiB}
-need_mem_label=${shellQuote(formatGiB(r.memoryGiB))}
+need_mem_label=${shq(formatGiB(r.memoryGiB))}
 need_disk_gib=${r.diskGiB}
 need_map_count=${r.maxMapCount}
 need_curl=${r.curl ? 1 : 0}
