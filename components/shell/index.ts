@@ -5,7 +5,7 @@
 export { shq } from "./quote";
 export { prelude, PRELUDE, DETECT_COMPOSE } from "./prelude";
 export type { PreludeOptions } from "./prelude";
-export { asRemoteCommand, withRerunMarker } from "./remote";
+export { asRemoteCommand, scriptOf, withRerunMarker } from "./remote";
 export type { RemoteCommandOptions } from "./remote";
 export { renderBundle, receiveBundleSnippet } from "./stdin";
 export type { BundleFile } from "./stdin";

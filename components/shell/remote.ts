@@ -35,3 +35,10 @@ export function withRerunMarker(script: string, values: string[]): string {
   const hash = crypto.createHash("sha256").update(values.join("\0")).digest("hex").slice(0, 16);
   return `${script.trimEnd()}\n# pulumi-swarm: runs again when this changes: ${hash}\n`;
 }
+
+/** The script inside a command made by {@link asRemoteCommand} (for tests and for reading a diff). */
+export function scriptOf(command: string): string {
+  const match = /^PULUMI_SWARM_SCRIPT='((?:[^']|'\\'')*)'\n/.exec(command);
+  if (!match) throw new Error("not a command made by asRemoteCommand");
+  return `${match[1].replace(/'\\''/g, "'").replace(/^exec 3<&0\n/, "")}\n`;
+}

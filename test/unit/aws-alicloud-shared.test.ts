@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { prelude } from "../../components/shell";
 import { renderDockerUserData } from "../../components/hosts/scripts/cloudinit";
 import { chooseZones, requireSpread, roundRobin, vswitchZones } from "../../components/hosts/zones";
 import { hostCidr, peerCidrsOf, resolveNetworkMode } from "../../components/hosts/crossCloud";
@@ -15,31 +16,35 @@ const CTX = 'swarm:aws:AwsHosts "x"';
 
 describe("cloud-init user data", () => {
   it("renders the exact idempotent script for ubuntu", () => {
-    expect(renderDockerUserData({ user: "ubuntu" })).toBe(`#!/bin/sh
-# pulumi-swarm: install Docker Engine (idempotent)
-set -eu
+    const script = renderDockerUserData({ user: "ubuntu" });
+    expect(
+      script.startsWith(
+        `#!/bin/bash\n# pulumi-swarm: install Docker Engine (idempotent)\n${prelude({ task: "installing Docker" })}`,
+      ),
+    ).toBe(true);
+    expect(script.slice(script.indexOf("\nif command -v docker"))).toBe(`
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  echo "pulumi-swarm: docker already present"
+  log "docker already present"
 else
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "pulumi-swarm: no apt-get on this image; leaving Docker to the cluster install step" >&2
+    log "no apt-get on this image; leaving Docker to the cluster install step"
     exit 0
   fi
   export DEBIAN_FRONTEND=noninteractive
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     apt-get -o DPkg::Lock::Timeout=300 update && break
     sleep 10
   done
   apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends docker.io
   systemctl enable --now docker
 fi
-id -nG ubuntu | grep -qw docker || usermod -aG docker ubuntu
+id -nG 'ubuntu' | grep -qw docker || usermod -aG docker 'ubuntu'
 touch /var/lib/pulumi-swarm-docker-ready
 `);
   });
 
   it("skips the group change for root and refuses a user that is not a login name", () => {
-    expect(renderDockerUserData({ user: "ubuntu" })).toContain("usermod -aG docker ubuntu\n");
+    expect(renderDockerUserData({ user: "ubuntu" })).toContain("usermod -aG docker 'ubuntu'\n");
     expect(renderDockerUserData({ user: "root" })).not.toContain("usermod");
     expect(() => renderDockerUserData({ user: "a;rm -rf /" })).toThrow(
       'user: received "a;rm -rf /". Use a plain login name.',

@@ -109,7 +109,7 @@ describe("AwsHosts", () => {
       expect(String(i.userData)).toContain(
         "apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends docker.io",
       );
-      expect(String(i.userData)).toContain("usermod -aG docker ubuntu");
+      expect(String(i.userData)).toContain("usermod -aG docker 'ubuntu'");
     });
 
     it("puts the security group in the default VPC and opens exactly the swarm ports, SSH and egress", () => {

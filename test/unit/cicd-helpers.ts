@@ -78,7 +78,8 @@ export function sandbox(fakes: Record<string, string> = {}): Sandbox {
     dir,
     bin,
     run(script, options = {}) {
-      const result = spawnSync(bash, ["-c", script], {
+      // As asRemoteCommand runs it: the command's stdin on fd 0 and on fd 3.
+      const result = spawnSync(bash, ["-c", `exec 3<&0\n${script}`], {
         input: options.input ?? "",
         env: { PATH: bin, HOME: path.join(dir, "home"), LC_ALL: "C", ...options.env },
         cwd: dir,

@@ -12,7 +12,7 @@ import {
   renderRevokeKeyScript,
 } from "../../components/cicd/scripts/jenkins";
 import { renderTrustScript, renderUntrustScript } from "../../components/cicd/registryTrust";
-import { asRoot, asUser, renderBundle, renderEnvFile, shellQuote } from "../../components/cicd/shell";
+import { asRemoteCommand, renderBundle, renderEnvFile, shq } from "../../components/shell";
 import {
   renderSonarQubePasswordCurlConfig,
   renderSonarQubePasswordScript,
@@ -41,9 +41,7 @@ printf '%s' "\${FAKE_STATUS:-200}"`;
 describe("shell helpers", () => {
   it("quotes any string as one shell word", () => {
     const nasty = `it's "$HOME" \`id\` $(id)\n`;
-    expect(execFileSync("bash", ["-c", `printf '%s' ${shellQuote(nasty)}`], { encoding: "utf8" })).toBe(
-      nasty,
-    );
+    expect(execFileSync("bash", ["-c", `printf '%s' ${shq(nasty)}`], { encoding: "utf8" })).toBe(nasty);
   });
 
   it("renders a bundle of base64 lines and refuses odd names", () => {
@@ -70,19 +68,28 @@ describe("shell helpers", () => {
       "env value of A uses characters outside A-Z a-z 0-9 - _ . ~ ! @ % ^ * + = : , /",
     );
     expect(() => renderEnvFile({ A: "has$dollar" })).not.toThrow(/dollar/);
-    expect(() => renderEnvFile({ a: "x" })).toThrow("env key a is invalid");
+    expect(() => renderEnvFile({ "1A": "x" })).toThrow('env key "1A" is not a variable name');
   });
 
   it("wraps scripts for root (directly as root, else sudo -n) and for the login user", () => {
-    const wrapped = asRoot("echo hi");
+    const wrapped = asRemoteCommand("echo hi", { root: true });
     expect(wrapped).toBe(
-      "PULUMI_SWARM_SCRIPT='echo hi'\n" +
+      "PULUMI_SWARM_SCRIPT='exec 3<&0\necho hi'\n" +
         'if [ "$(id -u)" = 0 ]; then exec bash -c "$PULUMI_SWARM_SCRIPT"; else exec sudo -n bash -c "$PULUMI_SWARM_SCRIPT"; fi',
     );
-    expect(asUser("echo 'x'")).toBe(`exec bash -c 'echo '\\''x'\\'''`);
+    expect(asRemoteCommand("echo 'x'")).toBe(
+      `PULUMI_SWARM_SCRIPT='exec 3<&0\necho '\\''x'\\'''\nexec bash -c "$PULUMI_SWARM_SCRIPT"`,
+    );
+    const read = "read -r l <&3; echo got $l";
+    expect(execFileSync("sh", ["-c", asRemoteCommand(read)], { input: "line\n", encoding: "utf8" })).toBe(
+      "got line\n",
+    );
     if (process.getuid?.() === 0) {
       expect(
-        execFileSync("sh", ["-c", asRoot("read -r l; echo got $l")], { input: "line\n", encoding: "utf8" }),
+        execFileSync("sh", ["-c", asRemoteCommand(read, { root: true })], {
+          input: "line\n",
+          encoding: "utf8",
+        }),
       ).toBe("got line\n");
     }
   });
@@ -147,14 +154,14 @@ describe("compose deploy and remove scripts, run by bash with a fake docker and 
     });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe(
-      "pulumi-swarm: deploying GitLab on host ci-1 failed: standard input did not carry gitlab.env (expected: compose.yaml gitlab.env)\n",
+      "pulumi-swarm[ci-1]: ERROR: deploying GitLab: standard input did not carry gitlab.env (expected: compose.yaml gitlab.env)\n",
     );
     const extra = sb.run(script, {
       input: renderBundle([{ name: "evil.sh", content: "x" }]),
       env: { FAKE_LOG: log },
     });
     expect(extra.stderr).toBe(
-      "pulumi-swarm: deploying GitLab on host ci-1 failed: standard input carried an unexpected file 'evil.sh' (expected: compose.yaml gitlab.env)\n",
+      "pulumi-swarm[ci-1]: ERROR: deploying GitLab: standard input carried an unexpected file 'evil.sh' (expected: compose.yaml gitlab.env)\n",
     );
   });
 
@@ -165,7 +172,7 @@ describe("compose deploy and remove scripts, run by bash with a fake docker and 
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
-      `pulumi-swarm: deploying GitLab on host ci-1 failed: 'compose up' of project gitlab in ${sb.dir}/srv/deploy failed (its output is above)\n`,
+      `pulumi-swarm[ci-1]: ERROR: deploying GitLab: 'compose up' of project gitlab in ${sb.dir}/srv/deploy failed (its output is above)\n`,
     );
   });
 
@@ -176,7 +183,7 @@ describe("compose deploy and remove scripts, run by bash with a fake docker and 
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
-      "pulumi-swarm: deploying GitLab on host ci-1 failed: GitLab did not answer on http://127.0.0.1:9999/users/sign_in within 0 s (last HTTP status 502); look at its containers' state above and their logs\n",
+      "pulumi-swarm[ci-1]: ERROR: deploying GitLab: GitLab did not answer on http://127.0.0.1:9999/users/sign_in within 0 s (last HTTP status 502); look at its containers' state above and their logs\n",
     );
     expect(fs.readFileSync(log, "utf8")).toContain("compose -p gitlab -f compose.yaml ps\n");
   });
@@ -240,7 +247,7 @@ describe("Jenkins host scripts", () => {
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     try {
       const script = (sock: string) =>
-        `fail() { echo "FAIL: $*" >&2; exit 1; }\ncd ${shellQuote(`${sb.dir}/cfg`)}\n${jenkinsPreUp(`${sb.dir}/srv`, sock)}`;
+        `fail() { echo "FAIL: $*" >&2; exit 1; }\ncd ${shq(`${sb.dir}/cfg`)}\n${jenkinsPreUp(`${sb.dir}/srv`, sock)}`;
       const ok = sb.run(script(socket));
       expect(ok.stderr).toBe("");
       expect(ok.status).toBe(0);
@@ -272,7 +279,7 @@ describe("Jenkins host scripts", () => {
     expect(sb.run(script)).toEqual({ status: 0, stdout: "", stderr: "" });
     fs.rmSync(path.join(sb.dir, "srv/home/config.xml"));
     expect(sb.run(script).stderr).toBe(
-      `pulumi-swarm: reading the Jenkins initial admin password on host jenkins-1 failed: ${sb.dir}/srv/home/secrets/initialAdminPassword did not appear within 0 s\n`,
+      `pulumi-swarm[jenkins-1]: ERROR: reading the Jenkins initial admin password: ${sb.dir}/srv/home/secrets/initialAdminPassword did not appear within 0 s\n`,
     );
   });
 
@@ -294,7 +301,7 @@ describe("Jenkins host scripts", () => {
     );
     const bad = sb.run(authorize, { input: "rm -rf /\n" });
     expect(bad.stderr).toBe(
-      "pulumi-swarm: authorizing the Jenkins deploy key on host mgr-1 failed: standard input is not an OpenSSH public key\n",
+      "pulumi-swarm[mgr-1]: ERROR: authorizing the Jenkins deploy key: standard input is not an OpenSSH public key\n",
     );
     expect(sb.run(renderRevokeKeyScript("mgr-1", marker)).status).toBe(0);
     expect(sb.read("home/.ssh/authorized_keys")).toBe("ssh-ed25519 OTHER admin@laptop\n");
@@ -320,7 +327,7 @@ describe("registry trust scripts", () => {
     const bad = sb.run(trust, { input: "not a cert" });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toBe(
-      "pulumi-swarm: trusting the CA of registry 10.0.1.5:8443 on host node-1 failed: standard input is not a PEM certificate\n",
+      "pulumi-swarm[node-1]: ERROR: trusting the CA of registry 10.0.1.5:8443: standard input is not a PEM certificate\n",
     );
     expect(sb.run(renderUntrustScript("node-1", "10.0.1.5:8443", certs)).status).toBe(0);
     expect(sb.exists("etc/docker/certs.d/10.0.1.5:8443")).toBe(false);
@@ -378,7 +385,7 @@ esac`;
     const result = sb.run(renderSonarQubePasswordScript("sonar-1", 9000), { input: stdin, env });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
-      "pulumi-swarm: setting the SonarQube admin password on host sonar-1 failed: the admin password is neither the default nor the configured one (was it changed by hand?); set adminPassword to the current one\n",
+      "pulumi-swarm[sonar-1]: ERROR: setting the SonarQube admin password: the admin password is neither the default nor the configured one (was it changed by hand?); set adminPassword to the current one\n",
     );
   });
 });
@@ -491,7 +498,7 @@ esac`,
     const result = sb.run(script, { input: renderBundle([{ name: "harbor.yml", content: "x\n" }]) });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
-      `pulumi-swarm: installing Harbor on host harbor-1 failed: ${base}/installer/harbor-offline-installer-v2.15.2.tgz does not match installerSha256; it was deleted\n`,
+      `pulumi-swarm[harbor-1]: ERROR: installing Harbor: ${base}/installer/harbor-offline-installer-v2.15.2.tgz does not match installerSha256; it was deleted\n`,
     );
     expect(sb.exists("srv/harbor/installer/harbor-offline-installer-v2.15.2.tgz")).toBe(false);
   });

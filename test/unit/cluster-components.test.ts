@@ -1,3 +1,4 @@
+import { scriptOf } from "../../components/shell";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -148,12 +149,12 @@ describe("SwarmCluster under mocks", () => {
       defaultAddrPoolMaskLength: 26,
     });
     await valueOf(cluster.provider.urn);
-    const init = String(run.named("opt-init").inputs.create);
+    const init = scriptOf(String(run.named("opt-init").inputs.create));
     expect(init).toContain(
       "dk swarm init '--advertise-addr' '10.0.0.1' '--listen-addr' '0.0.0.0:2377' '--data-path-port' '4790' '--cert-expiry' '2160h0m0s' '--default-addr-pool' '10.20.0.0/16' '--default-addr-pool-mask-length' '26' '--autolock'",
     );
     expect(init).toContain("OTHER_MANAGERS=('10.0.0.2' '10.0.0.3')");
-    const prepare = String(run.named("opt-node-2-prepare").inputs.create);
+    const prepare = scriptOf(String(run.named("opt-node-2-prepare").inputs.create));
     expect(prepare).toContain(`merge_daemon_json '{"insecure-registries":["harbor.internal:80"]}'`);
     expect(prepare).toContain("PEERS=('10.0.0.1' '10.0.0.3' '10.0.0.4' '10.0.0.5')");
     expect(prepare).toContain("SWARM_PORTS=('2377/tcp' '7946/tcp' '7946/udp' '4790/udp')");
@@ -313,8 +314,8 @@ describe("SwarmCluster under mocks", () => {
     for (const c of commands("rerun-")) expect(c.inputs.triggers).toBeUndefined();
     // A new `reconcile` value changes the scripts' text: an update that re-runs them, not a replacement.
     for (const suffix of ["node-2-prepare", "node-2-join"]) {
-      const before = String(run.named(`rerun-a-${suffix}`).inputs.create);
-      const after = String(run.named(`rerun-b-${suffix}`).inputs.create);
+      const before = scriptOf(String(run.named(`rerun-a-${suffix}`).inputs.create));
+      const after = scriptOf(String(run.named(`rerun-b-${suffix}`).inputs.create));
       expect(before).toMatch(/# pulumi-swarm: runs again when this changes: [0-9a-f]{16}\n/);
       expect(after).not.toBe(before);
       // Apart from the marker (and the cluster's own name and claim), the script is the same.

@@ -99,11 +99,11 @@ describe("stack lab (stacks/Pulumi.lab.yaml)", () => {
     }
     const deploy = run.named("demo-stack");
     expect(unwrapSecrets(deploy.inputs.connection)).toMatchObject({ host: "10.213.1.11" });
-    // stdin: the env file, then the compose file, each base64-encoded on its own line.
+    // stdin: a bundle of the env file, then the compose file, each "<name> <base64>" on its own line.
     const [env, compose] = String(unwrapSecrets(deploy.inputs.stdin))
       .trim()
       .split("\n")
-      .map((line) => Buffer.from(line, "base64").toString("utf8"));
+      .map((line) => Buffer.from(line.split(" ")[1], "base64").toString("utf8"));
     expect(env).toBe("export GREETING='PONG'\n");
     const stdin = compose;
     expect(stdin).toContain("image: lab/busybox:latest");

@@ -1,3 +1,4 @@
+import { scriptOf } from "../../components/shell";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dockerTypes from "@pulumi/docker";
 import {
@@ -211,9 +212,9 @@ describe("examples under mocks: exact docker inputs", () => {
       prune: true,
       wait: true,
     });
-    expect(cmd.inputs.create).toBe(deploy);
-    expect(cmd.inputs.update).toBe(deploy);
-    expect(cmd.inputs.delete).toBe(scripts.renderStackRemoveScript("shop", 60));
+    expect(scriptOf(String(cmd.inputs.create))).toBe(deploy);
+    expect(scriptOf(String(cmd.inputs.update))).toBe(deploy);
+    expect(scriptOf(String(cmd.inputs.delete))).toBe(scripts.renderStackRemoveScript("shop", 60));
     expect(cmd.inputs.logging).toBe("stdoutAndStderr");
     expect(cmd.inputs.addPreviousOutputInEnv).toBe(false);
     expect(isSecretInput(cmd.inputs.stdin)).toBe(true);
@@ -717,7 +718,7 @@ describe("ComposeStack", () => {
     });
     await settle();
     const cmd = named("command:remote:Command", "site-stack");
-    expect(cmd.inputs.create).toBe(
+    expect(scriptOf(String(cmd.inputs.create))).toBe(
       scripts.renderStackDeployScript({
         stackName: "site",
         withRegistryAuth: true,
@@ -726,7 +727,7 @@ describe("ComposeStack", () => {
         wait: false,
       }),
     );
-    expect(cmd.inputs.delete).toBe(scripts.renderStackRemoveScript("site", 5));
+    expect(scriptOf(String(cmd.inputs.delete))).toBe(scripts.renderStackRemoveScript("site", 5));
     // No environment: stdin is not secret, so the compose diff stays readable.
     expect(isSecretInput(cmd.inputs.stdin)).toBe(false);
     expect(cmd.inputs.stdin).toBe(scripts.composeStdin("services:\n  web:\n    image: nginx:1.27\n", {}));

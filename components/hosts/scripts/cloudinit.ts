@@ -1,3 +1,5 @@
+import { prelude, shq } from "../../shell";
+
 /**
  * User data that installs Docker on first boot, so the cluster's own install step finds it present
  * and only checks it. Pure: the text is unit-tested and identical to what the instance runs.
@@ -10,7 +12,7 @@ export interface DockerUserDataOptions {
 }
 
 /**
- * A `#!/bin/sh` user-data script for Debian/Ubuntu images: installs the distribution's `docker.io`
+ * A `#!/bin/bash` user-data script (cloud-init runs it as root) for Debian/Ubuntu images: installs the distribution's `docker.io`
  * package when Docker is missing, enables the service and adds the login user to the `docker`
  * group. Idempotent: on a host where Docker already answers it changes nothing.
  */
@@ -21,20 +23,20 @@ export function renderDockerUserData(options: DockerUserDataOptions): string {
   const addToGroup =
     options.user === "root"
       ? ""
-      : `id -nG ${options.user} | grep -qw docker || usermod -aG docker ${options.user}\n`;
+      : `id -nG ${shq(options.user)} | grep -qw docker || usermod -aG docker ${shq(options.user)}\n`;
   // apt may be busy with unattended upgrades on first boot: wait for its lock instead of failing.
-  return `#!/bin/sh
+  return `#!/bin/bash
 # pulumi-swarm: install Docker Engine (idempotent)
-set -eu
+${prelude({ task: "installing Docker" }).trimEnd()}
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  echo "pulumi-swarm: docker already present"
+  log "docker already present"
 else
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "pulumi-swarm: no apt-get on this image; leaving Docker to the cluster install step" >&2
+    log "no apt-get on this image; leaving Docker to the cluster install step"
     exit 0
   fi
   export DEBIAN_FRONTEND=noninteractive
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     apt-get -o DPkg::Lock::Timeout=300 update && break
     sleep 10
   done
