@@ -3,6 +3,7 @@ import * as remote from "@pulumi/command/remote";
 import { SwarmHost } from "../hosts/types";
 import { fail, isHostAddress, isKnown, isPort, requireDnsLabel, validateComponentArgs } from "../validation";
 import { asRoot, scriptHeader, shellQuote } from "./shell";
+import { TOKENS, withTokenAliases } from "../tokens";
 
 /** Where dockerd looks for per-registry CA certificates. */
 export const DOCKER_CERTS_DIR = "/etc/docker/certs.d";
@@ -89,7 +90,7 @@ export class RegistryTrust extends pulumi.ComponentResource {
   readonly hostNames: string[];
 
   constructor(name: string, args: RegistryTrustArgs, opts?: pulumi.ComponentResourceOptions) {
-    validateComponentArgs("swarm:cicd:RegistryTrust", name, () => {
+    validateComponentArgs(TOKENS.RegistryTrust.type, name, () => {
       if (!Array.isArray(args.hosts) || args.hosts.length === 0) {
         fail("hosts", args.hosts, "Pass the SwarmHosts that pull from the registry (every swarm node).");
       }
@@ -111,7 +112,7 @@ export class RegistryTrust extends pulumi.ComponentResource {
         );
       }
     });
-    super("swarm:cicd:RegistryTrust", name, {}, opts);
+    super(TOKENS.RegistryTrust.type, name, {}, withTokenAliases("RegistryTrust", opts));
 
     const registry = pulumi.output(args.registry);
     const stdin = pulumi.secret(pulumi.output(args.caCertificate).apply((pem) => `${pem.trim()}\n`));

@@ -19,8 +19,9 @@ import { renderInitScript } from "./scripts/init";
 import { renderJoinScript, renderLeaveScript } from "./scripts/join";
 import { renderDeregisterScript } from "./scripts/node";
 import { SwarmNodeState } from "./nodeState";
+import { TOKENS, withTokenAliases } from "../tokens";
 
-const TYPE = "swarm:index:SwarmCluster";
+const TYPE = TOKENS.SwarmCluster.type;
 
 /** What `swarm init` printed on the first manager (all of it secret). */
 interface InitResult {
@@ -80,7 +81,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       validateSwarmSettings(args);
       return normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h");
     });
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("SwarmCluster", opts));
     owner.resource = this;
     this.clusterName = name;
 

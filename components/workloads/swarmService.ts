@@ -11,6 +11,7 @@ import type {
   ServiceSecret,
   SwarmServiceArgs,
 } from "./serviceTypes";
+import { TOKENS, withTokenAliases } from "../tokens";
 
 export type * from "./serviceTypes";
 
@@ -122,9 +123,9 @@ export class SwarmService extends pulumi.ComponentResource {
   readonly configs: Record<string, docker.ServiceConfig>;
 
   constructor(name: string, args: SwarmServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    const type = "swarm:workloads:SwarmService";
+    const type = TOKENS.SwarmService.type;
     const { serviceName, plan } = validateComponentArgs(type, name, () => validate(name, args));
-    super(type, name, {}, opts);
+    super(type, name, {}, withTokenAliases("SwarmService", opts));
     recordClaims(
       args.cluster,
       serviceName,

@@ -296,7 +296,7 @@ describe("AlicloudHosts", () => {
   ])("refuses %s before creating anything", (_label, patch, message) => {
     const count = run.resources.length;
     expect(() => new AlicloudHosts("bad", { ...base, ...patch } as AlicloudHostsArgs)).toThrow(
-      `swarm:alicloud:AlicloudHosts "bad": ${message}`,
+      `swarm:hosts:AlicloudHosts "bad": ${message}`,
     );
     expect(run.resources.length).toBe(count);
   });

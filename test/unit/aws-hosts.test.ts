@@ -329,7 +329,7 @@ describe("AwsHosts", () => {
   ])("refuses %s before creating anything", (_label, patch, message) => {
     const count = run.resources.length;
     expect(() => new AwsHosts("bad", { ...base, ...patch } as AwsHostsArgs)).toThrow(
-      `swarm:aws:AwsHosts "bad": ${message}`,
+      `swarm:hosts:AwsHosts "bad": ${message}`,
     );
     expect(run.resources.length).toBe(count);
   });

@@ -10,6 +10,7 @@ import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } fro
 import { CheckOwner, fail, validateComponentArgs } from "../../validation";
 import { alicloudDockerApiDropArgs, alicloudEspNarrowingArgs, alicloudIngressRuleArgs } from "./firewall";
 import { requireAlicloudRegion, requireAlicloudZone, requireVpcCidr, vswitchCidr } from "./validation";
+import { TOKENS, withTokenAliases } from "../../tokens";
 
 /** Arguments of {@link AlicloudHosts}. */
 export interface AlicloudHostsArgs extends CloudHostsCommonArgs {
@@ -43,7 +44,7 @@ export interface AlicloudHostsArgs extends CloudHostsCommonArgs {
   systemDiskSize?: number;
 }
 
-const TYPE = "swarm:alicloud:AlicloudHosts";
+const TYPE = TOKENS.AlicloudHosts.type;
 const DISKS = ["cloud_essd", "cloud_ssd", "cloud_efficiency", "cloud_auto", "cloud_essd_entry"];
 const VSWITCHES: PlaceNaming = {
   argument: "vswitchIds",
@@ -97,7 +98,7 @@ export class AlicloudHosts extends pulumi.ComponentResource {
   constructor(name: string, args: AlicloudHostsArgs, opts?: pulumi.ComponentResourceOptions) {
     const owner: CheckOwner = { type: TYPE, name };
     const plan = validateComponentArgs(TYPE, name, () => validateAlicloudArgs(name, args, owner));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("AlicloudHosts", opts));
     owner.resource = this;
     const context = `${TYPE} "${name}"`;
     const provider =

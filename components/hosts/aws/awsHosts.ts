@@ -11,6 +11,7 @@ import { CheckOwner, fail, requireBoolean, validateComponentArgs } from "../../v
 import { awsIngressRuleArgs } from "./firewall";
 import { AwsArchitecture, UbuntuRelease, ubuntuAmiQuery } from "./ami";
 import { requireAwsRegion, requireAwsZone } from "./validation";
+import { TOKENS, withTokenAliases } from "../../tokens";
 
 /** Arguments of {@link AwsHosts}. */
 export interface AwsHostsArgs extends CloudHostsCommonArgs {
@@ -38,7 +39,7 @@ export interface AwsHostsArgs extends CloudHostsCommonArgs {
   associatePublicIp?: boolean;
 }
 
-const TYPE = "swarm:aws:AwsHosts";
+const TYPE = TOKENS.AwsHosts.type;
 const ROOT_VOLUME_TYPES = ["gp2", "gp3", "io1", "io2"];
 const SUBNETS: PlaceNaming = {
   argument: "subnetIds",
@@ -84,7 +85,7 @@ export class AwsHosts extends pulumi.ComponentResource {
   constructor(name: string, args: AwsHostsArgs, opts?: pulumi.ComponentResourceOptions) {
     const owner: CheckOwner = { type: TYPE, name };
     const plan = validateComponentArgs(TYPE, name, () => validateAwsArgs(name, args, owner));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("AwsHosts", opts));
     owner.resource = this;
     const parent = { parent: this };
     const region = args.region;
