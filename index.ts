@@ -3,6 +3,7 @@ export type { SwarmHost, SshConnection } from "./components/hosts/types";
 export { existingHosts } from "./components/hosts/existing";
 export type { ExistingServerArgs, ExistingHostsDefaults, BastionArgs } from "./components/hosts/existing";
 export { ValidationError } from "./components/validation";
+export * as rules from "./components/rules";
 export { OverlayNetwork } from "./components/workloads/overlayNetwork";
 export type { OverlayNetworkArgs } from "./components/workloads/overlayNetwork";
 export { SwarmService } from "./components/workloads/swarmService";

@@ -11,6 +11,23 @@ import { isWorldSized } from "./cidrSet";
 export const SWARM_MANAGEMENT_PORT = 2377;
 /** Node discovery / gossip, TCP and UDP. */
 export const SWARM_GOSSIP_PORT = 7946;
+
+/**
+ * Throws unless `port` can carry the swarm's VXLAN traffic: UDP 1024-49151 (Docker's limit), not
+ * the swarm's own 2377 or 7946. The one rule for the cloud firewalls and the cluster alike.
+ */
+export function requireDataPathPort(argument: string, port: number): void {
+  if (
+    !Number.isInteger(port) ||
+    port < 1024 ||
+    port > 49151 ||
+    port === SWARM_GOSSIP_PORT ||
+    port === SWARM_MANAGEMENT_PORT
+  ) {
+    fail(argument, port, "Use a UDP port in 1024-49151 other than 2377 and 7946 (default 4789).");
+  }
+}
+
 /** Default VXLAN data path port of overlay networks (UDP). */
 export const DEFAULT_DATA_PATH_PORT = 4789;
 /** SSH, for the cluster layer's scripts. */
@@ -150,12 +167,7 @@ export function validateFirewallOptions(options: SwarmFirewallOptions): void {
   });
   requirePeerSet("peerCidrs", knownPeers);
   const dataPathPort = options.dataPathPort ?? DEFAULT_DATA_PATH_PORT;
-  if (!Number.isInteger(dataPathPort) || dataPathPort < 1024 || dataPathPort > 49151) {
-    fail("dataPathPort", dataPathPort, "Use a UDP port between 1024 and 49151 (Docker's limit).");
-  }
-  if (dataPathPort === SWARM_GOSSIP_PORT || dataPathPort === SWARM_MANAGEMENT_PORT) {
-    fail("dataPathPort", dataPathPort, "Pick a port other than the swarm's 2377 and 7946.");
-  }
+  requireDataPathPort("dataPathPort", dataPathPort);
   const reserved = new Set([
     SSH_PORT,
     SWARM_MANAGEMENT_PORT,

@@ -9,7 +9,13 @@ import { chooseZones, roundRobin, vswitchZones } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
 import { CheckOwner, fail, validateComponentArgs } from "../../validation";
 import { alicloudDockerApiDropArgs, alicloudEspNarrowingArgs, alicloudIngressRuleArgs } from "./firewall";
-import { requireAlicloudRegion, requireAlicloudZone, requireVpcCidr, vswitchCidr } from "./validation";
+import {
+  requireAlicloudInstanceType,
+  requireAlicloudRegion,
+  requireAlicloudZone,
+  requireVpcCidr,
+  vswitchCidr,
+} from "./validation";
 import { TOKENS, withTokenAliases } from "../../tokens";
 
 /** Arguments of {@link AlicloudHosts}. */
@@ -378,9 +384,7 @@ function validateAlicloudArgs(name: string, args: AlicloudHostsArgs, owner: Chec
   );
   const zoneCount = spreadZoneCount(plan.zoneCount, args.zoneCount, VSWITCHES, args.vswitchIds, args.zoneIds);
   if (args.vswitchIds === undefined) requireVpcCidr("vpcCidr", args.vpcCidr ?? "10.42.0.0/16", zoneCount);
-  if (args.instanceType !== undefined && !/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/.test(args.instanceType)) {
-    fail("instanceType", args.instanceType, 'Use an ECS instance type such as "ecs.g7.large".');
-  }
+  if (args.instanceType !== undefined) requireAlicloudInstanceType("instanceType", args.instanceType);
   for (const [arg, value, max] of [
     ["cpuCores", args.cpuCores, 256],
     ["memoryGb", args.memoryGb, 4096],

@@ -10,7 +10,7 @@ import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } fro
 import { CheckOwner, fail, requireBoolean, validateComponentArgs } from "../../validation";
 import { awsIngressRuleArgs } from "./firewall";
 import { AwsArchitecture, UbuntuRelease, ubuntuAmiQuery } from "./ami";
-import { requireAwsRegion, requireAwsZone } from "./validation";
+import { requireAwsInstanceType, requireAwsRegion, requireAwsZone } from "./validation";
 import { TOKENS, withTokenAliases } from "../../tokens";
 
 /** Arguments of {@link AwsHosts}. */
@@ -292,9 +292,7 @@ function validateAwsArgs(name: string, args: AwsHostsArgs, owner: CheckOwner) {
   if (args.rootVolumeType !== undefined && !ROOT_VOLUME_TYPES.includes(args.rootVolumeType)) {
     fail("rootVolumeType", args.rootVolumeType, `Use one of ${ROOT_VOLUME_TYPES.join(", ")}.`);
   }
-  if (args.instanceType !== undefined && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(args.instanceType)) {
-    fail("instanceType", args.instanceType, 'Use an EC2 instance type such as "t3.medium".');
-  }
+  if (args.instanceType !== undefined) requireAwsInstanceType("instanceType", args.instanceType);
   if (args.ubuntuRelease !== undefined && !["24.04", "22.04"].includes(args.ubuntuRelease)) {
     fail("ubuntuRelease", args.ubuntuRelease, 'Use "24.04" or "22.04", or pass `ami`.');
   }
