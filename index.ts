@@ -41,6 +41,7 @@ export type { UbuntuRelease, AwsArchitecture } from "./components/hosts/aws/ami"
 export { AlicloudHosts } from "./components/hosts/alicloud/alicloudHosts";
 export type { AlicloudHostsArgs } from "./components/hosts/alicloud/alicloudHosts";
 export type { CloudHostsCommonArgs } from "./components/hosts/cloudArgs";
+export type { ClusterNetwork } from "./components/hosts/clusterNetwork";
 export { swarmFirewallRules, DEFAULT_DATA_PATH_PORT, DOCKER_API_PORTS } from "./components/hosts/firewall";
 export type {
   FirewallRule,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterNetwork } from "../hosts/clusterNetwork";
 import { SwarmNodeArgs } from "./types";
 
 /** Arguments of {@link SwarmCluster}. */
@@ -19,7 +20,16 @@ export interface SwarmClusterArgs {
   hostFirewall?: "auto" | "none";
   /** Lock managers' Raft data at rest; a restarted manager then needs the `unlockKey` (the cluster unlocks it on the next run). Default: false. */
   autolock?: boolean;
-  /** UDP port of the overlay data path (VXLAN), 1024-49151. Default: 4789. */
+  /**
+   * What the host groups' cloud firewalls were opened for (`group.clusterNetwork` of AwsHosts or
+   * AlicloudHosts; a list for several groups): the cluster takes its data path port and whether it
+   * spans networks from it, so the two cannot disagree. Default: none (the arguments below).
+   */
+  network?: ClusterNetwork | ClusterNetwork[];
+  /**
+   * UDP port of the overlay data path (VXLAN), 1024-49151. With `network`, leave it out (a different
+   * port fails). Default: the `network`'s port, else 4789.
+   */
   dataPathPort?: number;
   /** Address pools overlay networks get their subnets from (CIDRs). Default: Docker's 10.0.0.0/8. */
   defaultAddrPool?: string[];
@@ -30,7 +40,8 @@ export interface SwarmClusterArgs {
   /**
    * The nodes advertise addresses in different networks (e.g. public IPs across clouds): overlay
    * traffic crosses untrusted networks, so workloads default to encrypted overlays and host
-   * firewalls allow ESP between members. Default: false.
+   * firewalls allow ESP between members. With `network`, leave it out (false fails when a group
+   * spans networks). Default: true when a `network` spans networks, else false.
    */
   spansNetworks?: boolean;
   /** Allow an even number of managers (e.g. during a migration). Default: false. */

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { remote } from "@pulumi/command";
 import { SwarmHost } from "../hosts/types";
+import { resolveClusterNetwork } from "../hosts/clusterNetwork";
 import { CheckOwner, checkedInput, validateComponentArgs } from "../validation";
 import { SwarmClusterArgs } from "./args";
 import { claimFor } from "./claims";
@@ -76,10 +77,13 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
 
   constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const owner: CheckOwner = { type: TYPE, name };
-    const certExpiry = validateComponentArgs(TYPE, name, () => {
+    const { certExpiry, network } = validateComponentArgs(TYPE, name, () => {
       validateNodes(args.nodes, args.allowEvenManagers ?? false);
       validateSwarmSettings(args);
-      return normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h");
+      return {
+        certExpiry: normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h"),
+        network: resolveClusterNetwork(args),
+      };
     });
     super(TYPE, name, {}, withTokenAliases("SwarmCluster", opts));
     owner.resource = this;
@@ -102,8 +106,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     const managers = nodes.filter((n) => n.role === "manager");
     const workers = nodes.filter((n) => n.role === "worker");
     const first = managers[0];
-    const dataPathPort = args.dataPathPort ?? 4789;
-    const spansNetworks = args.spansNetworks ?? false;
+    const { dataPathPort, spansNetworks } = network;
     const reconcile = args.reconcile ?? "";
     const hostDeps = (host: SwarmHost) => host.dependsOn ?? [];
     // The manager that acts on a node: the first manager, or the second for the first one itself,

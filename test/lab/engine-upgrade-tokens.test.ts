@@ -5,6 +5,7 @@ import * as path from "path";
 import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import * as current from "../../index";
+import { TOKENS } from "../../components/tokens";
 import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
 import { describeLab, Lab, useTempSshDir } from "./lab";
 
@@ -139,6 +140,21 @@ describeLab(
         "swarm:workloads:OverlayNetwork",
         "swarm:workloads:SwarmService",
       ]);
+
+      // Control: without its alias the moved token would orphan the old cluster and everything under
+      // it (the preview plans creates and deletes): the check below can fail.
+      const cluster = TOKENS.SwarmCluster as { previous: readonly string[] };
+      const aliases = cluster.previous;
+      cluster.previous = [];
+      let unaliased: EngineResult;
+      try {
+        unaliased = await op("preview (current library, alias removed: control)", () =>
+          engine().preview(program(current)),
+        );
+      } finally {
+        cluster.previous = aliases;
+      }
+      expect(unaliased.changes).toMatchObject({ create: expect.any(Number), delete: expect.any(Number) });
 
       const preview = await op("preview (current library)", () => engine().preview(program(current)));
       const up = await op("up 2 (current library: new tokens)", () => engine().up(program(current)));

@@ -4,6 +4,7 @@ import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
 import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
 import { renderDockerUserData } from "../cloudinit";
 import { FirewallRule } from "../firewall";
+import { ClusterNetwork, clusterNetworkOf } from "../clusterNetwork";
 import { SwarmHost } from "../types";
 import { chooseZones, roundRobin, vswitchZones } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
@@ -100,6 +101,8 @@ export class AlicloudHosts extends pulumi.ComponentResource {
   public readonly firewallRules: FirewallRule[];
   /** True when the hosts advertise public addresses or have peers: use encrypted overlays. */
   public readonly spansNetworks: boolean;
+  /** What this group's firewall was opened for: pass it to `SwarmCluster`'s `network` so the two agree. */
+  public readonly clusterNetwork: ClusterNetwork;
 
   constructor(name: string, args: AlicloudHostsArgs, opts?: pulumi.ComponentResourceOptions) {
     const owner: CheckOwner = { type: TYPE, name };
@@ -265,6 +268,7 @@ export class AlicloudHosts extends pulumi.ComponentResource {
     this.privateKey = keys.generatedPrivateKey;
     this.publicKey = keys.publicKey;
     this.spansNetworks = plan.mode.spansNetworks;
+    this.clusterNetwork = clusterNetworkOf(args.dataPathPort, plan.mode, this.hosts);
     this.registerOutputs({
       hosts: this.hosts,
       instanceIds: this.instanceIds,
