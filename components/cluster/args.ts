@@ -11,11 +11,16 @@ export interface SwarmClusterArgs {
   /**
    * Registries dockerd may reach over plain HTTP ("host:port" or CIDR), written to each node's
    * /etc/docker/daemon.json (other keys kept; dockerd restarted only when the file changed). Prefer a
-   * registry with TLS and its CA installed (see RegistryTrust). Default: daemon.json's key left as is.
+   * registry with TLS and its CA installed (see RegistryTrust). An entry may be an Output (e.g.
+   * `harbor.registry`): it is checked when it resolves, before any node's daemon.json takes it.
+   * Default: daemon.json's key left as is.
    */
-  insecureRegistries?: string[];
-  /** Registry mirrors (http(s) URLs, no path) for daemon.json. Default: daemon.json's key left as is. */
-  registryMirrors?: string[];
+  insecureRegistries?: pulumi.Input<string>[];
+  /**
+   * Registry mirrors (http(s) URLs, no path) for daemon.json; entries may be Outputs (checked when
+   * they resolve). Default: daemon.json's key left as is.
+   */
+  registryMirrors?: pulumi.Input<string>[];
   /** "auto": open the swarm ports to the other members in ufw or firewalld when one is active; "none": leave host firewalls alone. Default: "auto". */
   hostFirewall?: "auto" | "none";
   /** Lock managers' Raft data at rest; a restarted manager then needs the `unlockKey` (the cluster unlocks it on the next run). Default: false. */

@@ -15,6 +15,13 @@ export function isValidManagerCount(managers: number, allowEven = false): boolea
   );
 }
 
+/** True for labels known now: a plain map of plain strings (no Output anywhere). */
+export function plainLabels(labels: SwarmNodeArgs["labels"]): labels is Record<string, string> | undefined {
+  return (
+    labels === undefined || (isKnown(labels) && Object.values(labels).every((v) => typeof v === "string"))
+  );
+}
+
 /** Throws unless every node label has a key Docker accepts (not this library's own) and a single-line value. */
 export function requireNodeLabels(argument: string, labels: Record<string, string>): void {
   for (const [key, value] of Object.entries(labels)) {
@@ -207,7 +214,8 @@ export function validateNodes(nodes: SwarmNodeArgs[] | undefined, allowEvenManag
     if (node.availability !== undefined && !["active", "pause", "drain"].includes(node.availability)) {
       fail(`${at}.availability`, node.availability, 'Use "active", "pause" or "drain".');
     }
-    requireNodeLabels(`${at}.labels`, node.labels ?? {});
+    // Labels that are (or hold) Outputs are checked when they resolve (SwarmCluster's checkedLabels).
+    if (plainLabels(node.labels)) requireNodeLabels(`${at}.labels`, node.labels ?? {});
   });
   const managers = nodes.filter((n) => n.role === "manager").length;
   if (managers === 0) {
@@ -239,8 +247,8 @@ export function validateSwarmSettings(args: {
   defaultAddrPool?: string[];
   defaultAddrPoolMaskLength?: number;
   hostFirewall?: string;
-  insecureRegistries?: string[];
-  registryMirrors?: string[];
+  insecureRegistries?: unknown[];
+  registryMirrors?: unknown[];
   installDocker?: unknown;
   autolock?: unknown;
   spansNetworks?: unknown;
@@ -287,6 +295,11 @@ export function validateSwarmSettings(args: {
       'Use "auto" (open swarm ports in an active ufw/firewalld) or "none".',
     );
   }
-  (args.insecureRegistries ?? []).forEach((r, i) => validateInsecureRegistry(`insecureRegistries[${i}]`, r));
-  (args.registryMirrors ?? []).forEach((r, i) => validateRegistryMirror(`registryMirrors[${i}]`, r));
+  // Outputs are checked when they resolve (SwarmCluster wraps them with checkedInput).
+  (args.insecureRegistries ?? []).forEach((r, i) => {
+    if (isKnown(r)) validateInsecureRegistry(`insecureRegistries[${i}]`, r as string);
+  });
+  (args.registryMirrors ?? []).forEach((r, i) => {
+    if (isKnown(r)) validateRegistryMirror(`registryMirrors[${i}]`, r as string);
+  });
 }

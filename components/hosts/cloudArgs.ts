@@ -21,8 +21,11 @@ export interface CloudHostsCommonArgs {
   count: number;
   /** Prefix of host names (a DNS label). Default: the component name. */
   hostNamePrefix?: string;
-  /** IPv4 CIDR blocks allowed to SSH in. Required; "0.0.0.0/0" only with `allowSshFromAnywhere`. */
-  adminCidrs: string[];
+  /**
+   * IPv4 CIDR blocks allowed to SSH in. Required; "0.0.0.0/0" only with `allowSshFromAnywhere`. An
+   * entry may be an Output (checked with the same rules when it resolves).
+   */
+  adminCidrs: pulumi.Input<string>[];
   /** Accept "0.0.0.0/0" in `adminCidrs`. Default: false. */
   allowSshFromAnywhere?: boolean;
   /**

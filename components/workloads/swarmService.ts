@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { fail, validateComponentArgs } from "../validation";
+import { CheckOwner, checkedInput, fail, isKnown, validateComponentArgs } from "../validation";
 import { checkClaimsFree, recordClaims } from "./clusterRegistry";
 import { requireSwarmName } from "./parse";
 import { requireOneSource, swarmConfig, swarmSecret } from "./secrets";
@@ -31,15 +31,18 @@ function validate(name: string, args: SwarmServiceArgs): { serviceName: string; 
       fail(`networks[${i}]`, "no id", "Pass an OverlayNetwork, a docker.Network, or { network, aliases }.");
     }
   });
-  if (args.registryAuth && !args.registryAuth.server) {
-    fail(
-      "registryAuth.server",
-      args.registryAuth.server,
-      'Give the registry address, e.g. "registry.example.com:5000".',
-    );
+  if (args.registryAuth && (args.registryAuth.server === undefined || isKnown(args.registryAuth.server))) {
+    requireRegistryServer("registryAuth.server", args.registryAuth.server);
   }
   checkClaimsFree(args.cluster, serviceName, plan.portClaims);
   return { serviceName, plan };
+}
+
+/** A registry address to log in to: a non-empty string. */
+function requireRegistryServer(argument: string, server: string): void {
+  if (typeof server !== "string" || server.trim() === "") {
+    fail(argument, server, 'Give the registry address, e.g. "registry.example.com:5000".');
+  }
 }
 
 function checkFiles(
@@ -126,6 +129,7 @@ export class SwarmService extends pulumi.ComponentResource {
     const type = TOKENS.SwarmService.type;
     const { serviceName, plan } = validateComponentArgs(type, name, () => validate(name, args));
     super(type, name, {}, withTokenAliases("SwarmService", opts));
+    const owner: CheckOwner = { type, name, resource: this };
     recordClaims(
       args.cluster,
       serviceName,
@@ -193,7 +197,12 @@ export class SwarmService extends pulumi.ComponentResource {
         ...(args.registryAuth
           ? {
               auth: {
-                serverAddress: args.registryAuth.server,
+                serverAddress: checkedInput(
+                  "registryAuth.server",
+                  args.registryAuth.server,
+                  requireRegistryServer,
+                  owner,
+                ),
                 username: args.registryAuth.username,
                 password: pulumi.secret(args.registryAuth.password),
               },
