@@ -21,7 +21,10 @@ import { TOKENS, withTokenAliases } from "../../tokens";
 
 /** Arguments of {@link AlicloudHosts}. */
 export interface AlicloudHostsArgs extends CloudHostsCommonArgs {
-  /** Region of every resource and lookup (a child provider is created for it). Default: the provider's region. */
+  /**
+   * Region of every resource and lookup: a child provider is created for it, unless `opts.providers`
+   * holds an alicloud provider, which is then used as is (give it this region). Default: the provider's region.
+   */
   region?: string;
   /** VPC to use; requires `vswitchIds`. Default: a VPC is created. */
   vpcId?: pulumi.Input<string>;
@@ -110,8 +113,10 @@ export class AlicloudHosts extends pulumi.ComponentResource {
     super(TYPE, name, {}, withTokenAliases("AlicloudHosts", opts));
     owner.resource = this;
     const context = `${TYPE} "${name}"`;
+    // A provider the user handed in (`opts.providers`/`provider`: credentials, profile, assume-role)
+    // is used as is and inherited by every child; only without one does `region` make a provider.
     const provider =
-      args.region !== undefined
+      args.region !== undefined && this.getProvider("alicloud:ecs:Instance") === undefined
         ? new alicloud.Provider(`${name}-provider`, { region: args.region }, { parent: this })
         : undefined;
     const parent: pulumi.CustomResourceOptions = { parent: this, ...(provider ? { provider } : {}) };
@@ -136,8 +141,9 @@ export class AlicloudHosts extends pulumi.ComponentResource {
             .apply((result) => {
               const found = result.instanceTypes.find((t) => t.availabilityZones.length >= plan.zoneCount);
               if (found === undefined) {
-                throw new Error(
+                throw new pulumi.ResourceError(
                   `${context}: cpuCores/memoryGb: received ${args.cpuCores ?? 2} vCPU / ${args.memoryGb ?? 4} GiB. No instance type of that size is offered in ${plan.zoneCount} zone(s); change the size, lower zoneCount or set instanceType.`,
+                  this,
                 );
               }
               return found.id;
@@ -154,8 +160,9 @@ export class AlicloudHosts extends pulumi.ComponentResource {
             .apply((result) => {
               const image = result.images[0];
               if (image === undefined) {
-                throw new Error(
+                throw new pulumi.ResourceError(
                   `${context}: imageNameRegex: received ${JSON.stringify(args.imageNameRegex ?? "^ubuntu_24_04_x64")}. No system image matches; change the pattern or set imageId.`,
+                  this,
                 );
               }
               return image.id;

@@ -127,7 +127,10 @@ export class AwsHosts extends pulumi.ComponentResource {
         )
         .apply((image) => {
           if (!image.id) {
-            throw new Error(`${TYPE} "${name}": no Ubuntu AMI matched; pass \`ami\` explicitly.`);
+            throw new pulumi.ResourceError(
+              `${TYPE} "${name}": no Ubuntu AMI matched; pass \`ami\` explicitly.`,
+              this,
+            );
           }
           return image.id;
         });
