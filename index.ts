@@ -3,6 +3,7 @@ export type { SwarmHost, SshConnection } from "./components/hosts/types";
 export { existingHosts } from "./components/hosts/existing";
 export type { ExistingServerArgs, ExistingHostsDefaults, BastionArgs } from "./components/hosts/existing";
 export { ValidationError } from "./components/validation";
+export * as rules from "./components/rules";
 export { OverlayNetwork } from "./components/workloads/overlayNetwork";
 export type { OverlayNetworkArgs } from "./components/workloads/overlayNetwork";
 export { SwarmService } from "./components/workloads/swarmService";
@@ -41,6 +42,7 @@ export type { UbuntuRelease, AwsArchitecture } from "./components/hosts/aws/ami"
 export { AlicloudHosts } from "./components/hosts/alicloud/alicloudHosts";
 export type { AlicloudHostsArgs } from "./components/hosts/alicloud/alicloudHosts";
 export type { CloudHostsCommonArgs } from "./components/hosts/cloudArgs";
+export type { ClusterNetwork } from "./components/hosts/clusterNetwork";
 export { swarmFirewallRules, DEFAULT_DATA_PATH_PORT, DOCKER_API_PORTS } from "./components/hosts/firewall";
 export type {
   FirewallRule,

@@ -277,7 +277,8 @@ function slowestSteps(output: string, count = 5): string[] {
   for (const m of output.matchAll(
     /^ [~+-] +(\S+) (\S+) (?:created|updated|deleted|replaced) \(([\d.]+)s\)/gm,
   ))
-    if (!/^(pulumi:pulumi:Stack|swarm:index:)/.test(m[1])) steps.push({ name: m[2], seconds: Number(m[3]) });
+    if (!/^(pulumi:pulumi:Stack|swarm:cluster:SwarmCluster)/.test(m[1]))
+      steps.push({ name: m[2], seconds: Number(m[3]) });
   return steps
     .sort((a, b) => b.seconds - a.seconds)
     .slice(0, count)

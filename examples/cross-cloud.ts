@@ -13,7 +13,7 @@ import { OverlayNetwork } from "../components/workloads/overlayNetwork";
  * - every node advertises its public IP (`advertise: "public"` is implied by `peerCidrs`);
  * - the Alibaba Cloud security group opens 2377/tcp, 7946/tcp+udp, 4789/udp and ESP only to its own
  *   members' and the two other servers' /32 addresses, SSH only to `adminCidrs`;
- * - the cluster is marked `spansNetworks`, so overlay networks are encrypted by default (VXLAN
+ * - the cluster takes the group's `clusterNetwork` (it spans networks), so overlays are encrypted by default (VXLAN
  *   itself is plain text) and host firewalls admit ESP between members.
  * The Huawei and Tencent servers' own cloud security groups are not managed here: open the same
  * ports there to the Alibaba Cloud hosts' `publicIps` (as /32) and to each other.
@@ -49,7 +49,7 @@ export function crossCloudSwarm() {
         labels: { cloud: host.name.split("-")[0] },
       })),
     ],
-    spansNetworks: ali.spansNetworks,
+    network: ali.clusterNetwork,
   });
 
   // Encrypted because the cluster spans networks (the default follows cluster.spansNetworks).

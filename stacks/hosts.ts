@@ -9,6 +9,7 @@ import {
   AlicloudHostsArgs,
   AwsHosts,
   AwsHostsArgs,
+  ClusterNetwork,
   existingHosts,
   ExistingServerArgs,
   peerCidrsOf,
@@ -20,8 +21,8 @@ import { CONFIG_KEYS, HostsConfig, SECRET_KEYS, StackConfig, StackConfigError } 
 export interface HostsLayer {
   managers: SwarmHost[];
   workers: SwarmHost[];
-  /** Nodes advertise addresses in different networks. */
-  spansNetworks: boolean;
+  /** What the cloud groups' firewalls were opened for (data path port, network span): the cluster takes it. */
+  networks: ClusterNetwork[];
   /** The cloud groups created (for outputs). */
   aws?: AwsHosts;
   alicloud?: AlicloudHosts;
@@ -212,7 +213,7 @@ export function buildHosts(
         undefined,
         labKey(hosts, sshPrivateKey),
       );
-      return { ...split(all), spansNetworks: false, generatedKeys: {}, sshAddresses: sshAddressesOf(all) };
+      return { ...split(all), networks: [], generatedKeys: {}, sshAddresses: sshAddressesOf(all) };
     }
     case "existing": {
       const all = existingServers(
@@ -221,7 +222,7 @@ export function buildHosts(
         hosts.dialErrorLimit,
         requireKey(sshPrivateKey, `The servers of ${CONFIG_KEYS.hosts}.servers`),
       );
-      return { ...split(all), spansNetworks: false, generatedKeys: {}, sshAddresses: sshAddressesOf(all) };
+      return { ...split(all), networks: [], generatedKeys: {}, sshAddresses: sshAddressesOf(all) };
     }
     case "aws": {
       const group = new AwsHosts(hosts.namePrefix, {
@@ -230,7 +231,7 @@ export function buildHosts(
       });
       return {
         ...split(group.hosts),
-        spansNetworks: group.spansNetworks,
+        networks: [group.clusterNetwork],
         aws: group,
         generatedKeys: group.privateKey ? { [hosts.namePrefix]: group.privateKey } : {},
         sshAddresses: sshAddressesOf(group.hosts),
@@ -243,7 +244,7 @@ export function buildHosts(
       });
       return {
         ...split(group.hosts),
-        spansNetworks: group.spansNetworks,
+        networks: [group.clusterNetwork],
         alicloud: group,
         generatedKeys: group.privateKey ? { [hosts.namePrefix]: group.privateKey } : {},
         sshAddresses: sshAddressesOf(group.hosts),
@@ -266,7 +267,7 @@ export function buildHosts(
       return {
         managers: ali.hosts,
         workers: others,
-        spansNetworks: true,
+        networks: [ali.clusterNetwork],
         alicloud: ali,
         generatedKeys: ali.privateKey ? { [hosts.alicloud.namePrefix]: ali.privateKey } : {},
         sshAddresses: sshAddressesOf([...ali.hosts, ...others]),

@@ -137,7 +137,8 @@ export function buildStack(
   const swarmSettings = {
     autolock: clusterConfig.autolock,
     certExpiry: clusterConfig.certExpiry,
-    dataPathPort: clusterConfig.dataPathPort,
+    // Cloud groups opened their firewalls for this port and hand it over in `network`.
+    dataPathPort: hosts.networks.length === 0 ? clusterConfig.dataPathPort : undefined,
     defaultAddrPool: clusterConfig.defaultAddrPool,
     defaultAddrPoolMaskLength: clusterConfig.defaultAddrPoolMaskLength,
     hostFirewall: clusterConfig.hostFirewall,
@@ -151,9 +152,11 @@ export function buildStack(
   const cluster = new SwarmCluster(name, {
     nodes: [...hosts.managers.map(node("manager")), ...hosts.workers.map(node("worker"))],
     ...definedSettings,
+    // The cloud groups' data path port and network span, as their firewalls were opened.
+    ...(hosts.networks.length > 0 ? { network: hosts.networks } : {}),
     // Encrypted overlays everywhere is what spansNetworks turns on (default encryption, ESP in
-    // host firewalls), whether the traffic crosses clouds or the operator asks for it.
-    spansNetworks: hosts.spansNetworks || clusterConfig.encryptOverlays === true,
+    // host firewalls), whether the traffic crosses clouds (from `network`) or the operator asks.
+    ...(clusterConfig.encryptOverlays === true ? { spansNetworks: true } : {}),
     ...(options.dockerProvider === false ? { dockerProvider: false } : {}),
   });
   const workloads = buildWorkloads(

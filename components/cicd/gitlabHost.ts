@@ -15,8 +15,9 @@ import {
 import { gitlabExternalUrl, renderGitLabCompose } from "./gitlabCompose";
 import { renderBundle, renderEnvFile } from "../shell";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts } from "./validate";
+import { TOKENS, withTokenAliases } from "../tokens";
 
-const TYPE = "swarm:cicd:GitLabHost";
+const TYPE = TOKENS.GitLabHost.type;
 
 /** GitLab refuses root passwords shorter than 8 characters. */
 export const GITLAB_PASSWORD_RULE: PasswordRule = { minLength: 8, mixed: false, special: false };
@@ -90,7 +91,7 @@ export class GitLabHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: GitLabHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validateComponentArgs(TYPE, name, () => planGitLab(args));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("GitLabHost", opts));
 
     const password = adminPassword(this, name, "rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE, {
       type: TYPE,

@@ -24,8 +24,9 @@ import {
 import { asRemoteCommand, renderBundle } from "../shell";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts, requireSeconds } from "./validate";
 import { PINNED_VERSIONS, isHarborVersion } from "./versions";
+import { TOKENS, withTokenAliases } from "../tokens";
 
-const TYPE = "swarm:cicd:HarborHost";
+const TYPE = TOKENS.HarborHost.type;
 
 /** Harbor's rule for the admin password: 8-128 characters with upper case, lower case and a digit. */
 export const HARBOR_PASSWORD_RULE: PasswordRule = { minLength: 8, mixed: true, special: false };
@@ -175,7 +176,7 @@ export class HarborHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: HarborHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validateComponentArgs(TYPE, name, () => planHarbor(args));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("HarborHost", opts));
 
     const password = adminPassword(this, name, "adminPassword", args.adminPassword, HARBOR_PASSWORD_RULE, {
       type: TYPE,

@@ -24,8 +24,9 @@ import {
 } from "./scripts/jenkins";
 import { asRemoteCommand, renderBundle } from "../shell";
 import { requireDistinctPorts } from "./validate";
+import { TOKENS, withTokenAliases } from "../tokens";
 
-const TYPE = "swarm:cicd:JenkinsHost";
+const TYPE = TOKENS.JenkinsHost.type;
 
 /** Arguments of {@link JenkinsHost}. */
 export interface JenkinsHostArgs extends CicdHostCommonArgs {
@@ -104,7 +105,7 @@ export class JenkinsHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: JenkinsHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validateComponentArgs(TYPE, name, () => planJenkins(args));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("JenkinsHost", opts));
 
     const key = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
     const privateKey = pulumi.secret(key.privateKeyOpenssh);

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as remote from "@pulumi/command/remote";
 import { SwarmHost } from "../hosts/types";
-import { fail, isKnown, requireDnsLabel, validateComponentArgs } from "../validation";
+import { CheckOwner, checkedInput, fail, isKnown, requireDnsLabel, validateComponentArgs } from "../validation";
 import { asRemoteCommand } from "../shell";
+import { TOKENS, withTokenAliases } from "../tokens";
 import {
   DOCKER_CERTS_DIR,
   renderTrustScript,
@@ -23,8 +24,12 @@ export interface RegistryTrustArgs {
   hosts: SwarmHost[];
   /** The registry as image references name it, "host" or "host:port" (e.g. `HarborHost.registry`). Required. */
   registry: pulumi.Input<string>;
-  /** PEM certificate of the CA that signed the registry's certificate (e.g. `HarborHost.caCertificate`). Required. */
-  caCertificate: pulumi.Input<string>;
+  /**
+   * PEM certificate of the CA that signed the registry's certificate, e.g. `HarborHost.caCertificate`
+   * as it is (undefined when Harbor serves plain HTTP, which fails here: there is no CA to trust).
+   * Checked now when known, or when it resolves. Required.
+   */
+  caCertificate: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -32,6 +37,20 @@ export interface RegistryTrustArgs {
  * hosts, idempotently, so their dockerd trusts a registry served with TLS from a private CA
  * (no `insecure-registries`). Deleting it removes the certificate again.
  */
+/** A PEM CA certificate; undefined (a registry without TLS) has none to trust. */
+function requireCaCertificate(argument: string, pem: string | undefined): void {
+  if (pem === undefined) {
+    fail(
+      argument,
+      undefined,
+      "The registry has no CA (a Harbor with tls: false serves plain HTTP): trust a TLS registry, or list a plain-HTTP one in SwarmCluster's insecureRegistries.",
+    );
+  }
+  if (typeof pem !== "string" || !pem.includes("-----BEGIN CERTIFICATE-----")) {
+    fail(argument, "(not PEM)", "Give a PEM certificate starting with -----BEGIN CERTIFICATE-----.");
+  }
+}
+
 export class RegistryTrust extends pulumi.ComponentResource {
   /** The directory the CA went to on each host, `/etc/docker/certs.d/<registry>`. */
   readonly certificateDir: pulumi.Output<string>;
@@ -39,7 +58,8 @@ export class RegistryTrust extends pulumi.ComponentResource {
   readonly hostNames: string[];
 
   constructor(name: string, args: RegistryTrustArgs, opts?: pulumi.ComponentResourceOptions) {
-    validateComponentArgs("swarm:cicd:RegistryTrust", name, () => {
+    const owner: CheckOwner = { type: TOKENS.RegistryTrust.type, name };
+    validateComponentArgs(TOKENS.RegistryTrust.type, name, () => {
       if (!Array.isArray(args.hosts) || args.hosts.length === 0) {
         fail("hosts", args.hosts, "Pass the SwarmHosts that pull from the registry (every swarm node).");
       }
@@ -53,18 +73,15 @@ export class RegistryTrust extends pulumi.ComponentResource {
       if (isKnown(args.registry)) requireRegistryName("registry", args.registry);
       if (args.caCertificate === undefined)
         fail("caCertificate", undefined, "Give the CA certificate (PEM).");
-      if (isKnown(args.caCertificate) && !args.caCertificate.includes("-----BEGIN CERTIFICATE-----")) {
-        fail(
-          "caCertificate",
-          "(not PEM)",
-          "Give a PEM certificate starting with -----BEGIN CERTIFICATE-----.",
-        );
-      }
+      if (isKnown(args.caCertificate)) requireCaCertificate("caCertificate", args.caCertificate);
     });
-    super("swarm:cicd:RegistryTrust", name, {}, opts);
+    super(TOKENS.RegistryTrust.type, name, {}, withTokenAliases("RegistryTrust", opts));
+    owner.resource = this;
 
-    const registry = pulumi.output(args.registry);
-    const stdin = pulumi.secret(pulumi.output(args.caCertificate).apply((pem) => `${pem.trim()}\n`));
+    // Outputs (a Harbor's registry name and CA) are held to the same rules when they resolve.
+    const registry = pulumi.output(checkedInput("registry", args.registry, requireRegistryName, owner));
+    const ca = checkedInput("caCertificate", args.caCertificate, requireCaCertificate, owner);
+    const stdin = pulumi.secret(pulumi.output(ca).apply((pem) => `${(pem ?? "").trim()}\n`));
     this.hostNames = args.hosts.map((host) => host.name);
     for (const host of args.hosts) {
       new remote.Command(

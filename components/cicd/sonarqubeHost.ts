@@ -23,8 +23,9 @@ import {
 } from "./scripts/sonarqube";
 import { asRemoteCommand, renderBundle, renderEnvFile } from "../shell";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts } from "./validate";
+import { TOKENS, withTokenAliases } from "../tokens";
 
-const TYPE = "swarm:cicd:SonarQubeHost";
+const TYPE = TOKENS.SonarQubeHost.type;
 
 /** SonarQube's rule for local passwords: 12+ characters, upper, lower, digit and a special character. */
 export const SONARQUBE_PASSWORD_RULE: PasswordRule = { minLength: 12, mixed: true, special: true };
@@ -85,7 +86,7 @@ export class SonarQubeHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: SonarQubeHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validateComponentArgs(TYPE, name, () => planSonarQube(args));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("SonarQubeHost", opts));
 
     const password = adminPassword(this, name, "adminPassword", args.adminPassword, SONARQUBE_PASSWORD_RULE, {
       type: TYPE,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterNetwork } from "../hosts/clusterNetwork";
 import { SwarmNodeArgs } from "./types";
 
 /** Arguments of {@link SwarmCluster}. */
@@ -10,16 +11,30 @@ export interface SwarmClusterArgs {
   /**
    * Registries dockerd may reach over plain HTTP ("host:port" or CIDR), written to each node's
    * /etc/docker/daemon.json (other keys kept; dockerd restarted only when the file changed). Prefer a
-   * registry with TLS and its CA installed (see RegistryTrust). Default: daemon.json's key left as is.
+   * registry with TLS and its CA installed (see RegistryTrust). An entry may be an Output (e.g.
+   * `harbor.registry`): it is checked when it resolves, before any node's daemon.json takes it.
+   * Default: daemon.json's key left as is.
    */
-  insecureRegistries?: string[];
-  /** Registry mirrors (http(s) URLs, no path) for daemon.json. Default: daemon.json's key left as is. */
-  registryMirrors?: string[];
+  insecureRegistries?: pulumi.Input<string>[];
+  /**
+   * Registry mirrors (http(s) URLs, no path) for daemon.json; entries may be Outputs (checked when
+   * they resolve). Default: daemon.json's key left as is.
+   */
+  registryMirrors?: pulumi.Input<string>[];
   /** "auto": open the swarm ports to the other members in ufw or firewalld when one is active; "none": leave host firewalls alone. Default: "auto". */
   hostFirewall?: "auto" | "none";
   /** Lock managers' Raft data at rest; a restarted manager then needs the `unlockKey` (the cluster unlocks it on the next run). Default: false. */
   autolock?: boolean;
-  /** UDP port of the overlay data path (VXLAN), 1024-49151. Default: 4789. */
+  /**
+   * What the host groups' cloud firewalls were opened for (`group.clusterNetwork` of AwsHosts or
+   * AlicloudHosts; a list for several groups): the cluster takes its data path port and whether it
+   * spans networks from it, so the two cannot disagree. Default: none (the arguments below).
+   */
+  network?: ClusterNetwork | ClusterNetwork[];
+  /**
+   * UDP port of the overlay data path (VXLAN), 1024-49151. With `network`, leave it out (a different
+   * port fails). Default: the `network`'s port, else 4789.
+   */
   dataPathPort?: number;
   /** Address pools overlay networks get their subnets from (CIDRs). Default: Docker's 10.0.0.0/8. */
   defaultAddrPool?: string[];
@@ -30,7 +45,8 @@ export interface SwarmClusterArgs {
   /**
    * The nodes advertise addresses in different networks (e.g. public IPs across clouds): overlay
    * traffic crosses untrusted networks, so workloads default to encrypted overlays and host
-   * firewalls allow ESP between members. Default: false.
+   * firewalls allow ESP between members. With `network`, leave it out (false fails when a group
+   * spans networks). Default: true when a `network` spans networks, else false.
    */
   spansNetworks?: boolean;
   /** Allow an even number of managers (e.g. during a migration). Default: false. */

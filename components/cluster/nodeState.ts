@@ -18,7 +18,7 @@ export interface SwarmNodeStateArgs {
   advertiseAddr: pulumi.Input<string>;
   role: NodeRole;
   /** The node's labels: exactly these (labels added by hand are taken off), besides `pulumi-swarm.*`. */
-  labels: Record<string, string>;
+  labels: pulumi.Input<Record<string, string>>;
   availability: NodeAvailability;
   /** SSH to the node itself (membership, unlock). Stored as a secret. */
   connection: SshConnection;

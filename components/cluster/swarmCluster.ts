@@ -2,15 +2,20 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { remote } from "@pulumi/command";
 import { SwarmHost } from "../hosts/types";
-import { CheckOwner, checkedInput, validateComponentArgs } from "../validation";
+import { resolveClusterNetwork } from "../hosts/clusterNetwork";
+import { CheckOwner, checkedInput, InputCheck, validateComponentArgs } from "../validation";
 import { SwarmClusterArgs } from "./args";
 import { claimFor } from "./claims";
 import { dockerProviderConnection } from "./dockerSsh";
-import { SwarmClusterLike, SwarmNodeArgs } from "./types";
+import { NodeAvailability, NodeRole, SwarmClusterLike, SwarmNodeArgs } from "./types";
 import {
   normalizeCertExpiry,
+  plainLabels,
   requireNodeAdvertiseAddr,
+  requireNodeLabels,
+  validateInsecureRegistry,
   validateNodes,
+  validateRegistryMirror,
   validateSwarmSettings,
 } from "./validate";
 import { asRemoteCommand, withRerunMarker } from "../shell";
@@ -19,8 +24,27 @@ import { renderInitScript } from "./scripts/init";
 import { renderJoinScript, renderLeaveScript } from "./scripts/join";
 import { renderDeregisterScript, renderRegisteredScript } from "./scripts/node";
 import { SwarmNodeState } from "./nodeState";
+import { TOKENS, withTokenAliases } from "../tokens";
 
-const TYPE = "swarm:index:SwarmCluster";
+const TYPE = TOKENS.SwarmCluster.type;
+
+/**
+ * A node's labels as its state resource takes them: known now (validateNodes checked them), or,
+ * when they are or hold Outputs, resolved and held to the same rule before the node takes them.
+ */
+function checkedLabels(
+  argument: string,
+  labels: SwarmNodeArgs["labels"],
+  owner: CheckOwner,
+): pulumi.Input<Record<string, string>> {
+  if (plainLabels(labels)) return labels ?? {};
+  return checkedInput(
+    argument,
+    pulumi.output(labels) as pulumi.Output<Record<string, string>>,
+    requireNodeLabels,
+    owner,
+  );
+}
 
 /** What `swarm init` printed on the first manager (all of it secret). */
 interface InitResult {
@@ -75,12 +99,15 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
 
   constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const owner: CheckOwner = { type: TYPE, name };
-    const certExpiry = validateComponentArgs(TYPE, name, () => {
+    const { certExpiry, network } = validateComponentArgs(TYPE, name, () => {
       validateNodes(args.nodes, args.allowEvenManagers ?? false);
       validateSwarmSettings(args);
-      return normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h");
+      return {
+        certExpiry: normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h"),
+        network: resolveClusterNetwork(args),
+      };
     });
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("SwarmCluster", opts));
     owner.resource = this;
     this.clusterName = name;
 
@@ -101,8 +128,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     const managers = nodes.filter((n) => n.role === "manager");
     const workers = nodes.filter((n) => n.role === "worker");
     const first = managers[0];
-    const dataPathPort = args.dataPathPort ?? 4789;
-    const spansNetworks = args.spansNetworks ?? false;
+    const { dataPathPort, spansNetworks } = network;
     const reconcile = args.reconcile ?? "";
     const hostDeps = (host: SwarmHost) => host.dependsOn ?? [];
     // The manager that acts on a node: the first manager, or the second for the first one itself,
@@ -127,12 +153,22 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
         },
       );
 
-    const daemonConfig = {
-      ...(args.insecureRegistries !== undefined ? { "insecure-registries": args.insecureRegistries } : {}),
-      ...(args.registryMirrors !== undefined ? { "registry-mirrors": args.registryMirrors } : {}),
-    };
+    // Registries may come from other resources (a Harbor's address): each is held to the same rule
+    // when it resolves, before any daemon.json takes it.
+    const checkedList = (argument: string, list: pulumi.Input<string>[], check: InputCheck<string>) =>
+      pulumi.all(list.map((value, i) => checkedInput(`${argument}[${i}]`, value, check, owner)));
+    const daemonConfig = pulumi
+      .all([
+        args.insecureRegistries &&
+          checkedList("insecureRegistries", args.insecureRegistries, validateInsecureRegistry),
+        args.registryMirrors && checkedList("registryMirrors", args.registryMirrors, validateRegistryMirror),
+      ])
+      .apply(([insecure, mirrors]) => ({
+        ...(insecure !== undefined ? { "insecure-registries": insecure } : {}),
+        ...(mirrors !== undefined ? { "registry-mirrors": mirrors } : {}),
+      }));
     const prepareBody = (node: SwarmNodeArgs) =>
-      addrs(nodes.filter((n) => n !== node)).apply((peers) =>
+      pulumi.all([addrs(nodes.filter((n) => n !== node)), daemonConfig]).apply(([peers, daemonConfig]) =>
         renderPrepareScript({
           installDocker: args.installDocker ?? true,
           daemonConfig,
@@ -189,7 +225,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       },
       { dependsOn: [prepared.get(first)!], additionalSecretOutputs: ["stdout"] },
     );
-    const initResult = pulumi.secret(init.stdout.apply((out) => parseInitResult(name, out)));
+    const initResult = pulumi.secret(init.stdout.apply((out) => parseInitResult(name, out, this)));
 
     const join = (node: SwarmNodeArgs, remoteManagers: SwarmNodeArgs[], after: pulumi.Resource[]) => {
       const admin = adminOf(node).host;
@@ -256,9 +292,10 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
           cluster: name,
           host: node.host.name,
           advertiseAddr: node.host.advertiseAddr,
-          role: node.role,
-          labels: node.labels ?? {},
-          availability: node.availability ?? "active",
+          // validateNodes accepted only these words.
+          role: node.role as NodeRole,
+          labels: checkedLabels(`nodes[${nodes.indexOf(node)}].labels`, node.labels, owner),
+          availability: (node.availability ?? "active") as NodeAvailability,
           connection: node.host.connection,
           adminConnection: admin.host.connection,
           joinAddrs: addrs(managers),
@@ -330,15 +367,16 @@ function lastLine(text: string): string {
   return lines[lines.length - 1] ?? "";
 }
 
-function parseInitResult(cluster: string, stdout: string): InitResult {
+function parseInitResult(cluster: string, stdout: string, owner: pulumi.Resource): InitResult {
   try {
     const parsed = JSON.parse(lastLine(stdout)) as InitResult;
     if (!parsed.clusterId || !parsed.workerToken || !parsed.managerToken) throw new Error("missing fields");
     return parsed;
   } catch {
     // Never echo stdout: it holds the join tokens.
-    throw new Error(
-      `SwarmCluster "${cluster}": the first manager's init step printed no valid swarm summary`,
+    throw new pulumi.ResourceError(
+      `${TYPE} "${cluster}": the first manager's init step printed no valid swarm summary`,
+      owner,
     );
   }
 }

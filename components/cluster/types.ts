@@ -12,12 +12,18 @@ export type NodeAvailability = "active" | "pause" | "drain";
 export interface SwarmNodeArgs {
   /** The host that becomes this node (from `AwsHosts`, `AlicloudHosts` or `existingHosts`). */
   host: SwarmHost;
-  /** "manager" (takes part in Raft; keep an odd count) or "worker". */
-  role: NodeRole;
-  /** Node labels for placement constraints (`node.labels.<key>==<value>`). Default: none. */
-  labels?: Record<string, string>;
-  /** Scheduling availability. Default: "active". */
-  availability?: NodeAvailability;
+  /**
+   * "manager" (takes part in Raft; keep an odd count) or "worker". A plain string is accepted too
+   * (nodes built in a variable need no `as const`) and checked at construction.
+   */
+  role: NodeRole | (string & {});
+  /**
+   * Node labels for placement constraints (`node.labels.<key>==<value>`). Values (or the whole map)
+   * may be Outputs, e.g. an instance's zone; they are checked when they resolve. Default: none.
+   */
+  labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Scheduling availability; a plain string is accepted and checked at construction. Default: "active". */
+  availability?: NodeAvailability | (string & {});
 }
 
 /**

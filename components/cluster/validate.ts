@@ -1,16 +1,42 @@
 import { SwarmNodeArgs } from "./types";
-import {
-  fail,
-  isHostAddress,
-  isIpv4Cidr,
-  isKnown,
-  requireBoolean,
-  requireDnsLabel,
-  requirePort,
-} from "../validation";
+import { requireDataPathPort } from "../hosts/firewall";
+import { fail, isHostAddress, isIpv4Cidr, isKnown, requireBoolean, requireDnsLabel } from "../validation";
 
 /** Raft keeps working with a majority of managers; beyond seven, each write costs more than it protects. */
-const MAX_MANAGERS = 7;
+export const MAX_MANAGERS = 7;
+
+/** True for a manager count Raft handles well: odd, 1 to {@link MAX_MANAGERS} (even ones with `allowEven`). */
+export function isValidManagerCount(managers: number, allowEven = false): boolean {
+  return (
+    Number.isInteger(managers) &&
+    managers >= 1 &&
+    managers <= MAX_MANAGERS &&
+    (allowEven || managers % 2 === 1)
+  );
+}
+
+/** True for labels known now: a plain map of plain strings (no Output anywhere). */
+export function plainLabels(labels: SwarmNodeArgs["labels"]): labels is Record<string, string> | undefined {
+  return (
+    labels === undefined || (isKnown(labels) && Object.values(labels).every((v) => typeof v === "string"))
+  );
+}
+
+/** Throws unless every node label has a key Docker accepts (not this library's own) and a single-line value. */
+export function requireNodeLabels(argument: string, labels: Record<string, string>): void {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/.test(key) || key.startsWith("pulumi-swarm.")) {
+      fail(
+        argument,
+        key,
+        'Use label keys of letters, digits, ".", "_", "-" or "/" (not starting with "pulumi-swarm.", which this library uses).',
+      );
+    }
+    if (typeof value !== "string" || /[\n\r,]/.test(value) || value.length > 256) {
+      fail(`${argument}.${key}`, value, "Use a single-line string without commas, at most 256 characters.");
+    }
+  }
+}
 
 /** Turns a duration such as "90d", "2160h" or "1h30m" into Go's canonical form ("2160h0m0s"), which `docker info` prints. */
 export function normalizeCertExpiry(argument: string, value: string): string {
@@ -188,22 +214,8 @@ export function validateNodes(nodes: SwarmNodeArgs[] | undefined, allowEvenManag
     if (node.availability !== undefined && !["active", "pause", "drain"].includes(node.availability)) {
       fail(`${at}.availability`, node.availability, 'Use "active", "pause" or "drain".');
     }
-    for (const [key, value] of Object.entries(node.labels ?? {})) {
-      if (!/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/.test(key) || key.startsWith("pulumi-swarm.")) {
-        fail(
-          `${at}.labels`,
-          key,
-          'Use label keys of letters, digits, ".", "_", "-" or "/" (not starting with "pulumi-swarm.", which this library uses).',
-        );
-      }
-      if (typeof value !== "string" || /[\n\r,]/.test(value) || value.length > 256) {
-        fail(
-          `${at}.labels.${key}`,
-          value,
-          "Use a single-line string without commas, at most 256 characters.",
-        );
-      }
-    }
+    // Labels that are (or hold) Outputs are checked when they resolve (SwarmCluster's checkedLabels).
+    if (plainLabels(node.labels)) requireNodeLabels(`${at}.labels`, node.labels ?? {});
   });
   const managers = nodes.filter((n) => n.role === "manager").length;
   if (managers === 0) {
@@ -235,8 +247,8 @@ export function validateSwarmSettings(args: {
   defaultAddrPool?: string[];
   defaultAddrPoolMaskLength?: number;
   hostFirewall?: string;
-  insecureRegistries?: string[];
-  registryMirrors?: string[];
+  insecureRegistries?: unknown[];
+  registryMirrors?: unknown[];
   installDocker?: unknown;
   autolock?: unknown;
   spansNetworks?: unknown;
@@ -256,16 +268,7 @@ export function validateSwarmSettings(args: {
       'Use a list of ssh options, one word each, e.g. ["-o", "ServerAliveInterval=30"].',
     );
   }
-  if (args.dataPathPort !== undefined) {
-    requirePort("dataPathPort", args.dataPathPort);
-    if (args.dataPathPort < 1024 || args.dataPathPort > 49151 || [2377, 7946].includes(args.dataPathPort)) {
-      fail(
-        "dataPathPort",
-        args.dataPathPort,
-        "Use a UDP port in 1024-49151 other than 2377 and 7946 (default 4789).",
-      );
-    }
-  }
+  if (args.dataPathPort !== undefined) requireDataPathPort("dataPathPort", args.dataPathPort);
   (args.defaultAddrPool ?? []).forEach((cidr, i) => {
     if (!isIpv4Cidr(cidr))
       fail(
@@ -292,6 +295,11 @@ export function validateSwarmSettings(args: {
       'Use "auto" (open swarm ports in an active ufw/firewalld) or "none".',
     );
   }
-  (args.insecureRegistries ?? []).forEach((r, i) => validateInsecureRegistry(`insecureRegistries[${i}]`, r));
-  (args.registryMirrors ?? []).forEach((r, i) => validateRegistryMirror(`registryMirrors[${i}]`, r));
+  // Outputs are checked when they resolve (SwarmCluster wraps them with checkedInput).
+  (args.insecureRegistries ?? []).forEach((r, i) => {
+    if (isKnown(r)) validateInsecureRegistry(`insecureRegistries[${i}]`, r as string);
+  });
+  (args.registryMirrors ?? []).forEach((r, i) => {
+    if (isKnown(r)) validateRegistryMirror(`registryMirrors[${i}]`, r as string);
+  });
 }

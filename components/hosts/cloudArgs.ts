@@ -21,8 +21,11 @@ export interface CloudHostsCommonArgs {
   count: number;
   /** Prefix of host names (a DNS label). Default: the component name. */
   hostNamePrefix?: string;
-  /** IPv4 CIDR blocks allowed to SSH in. Required; "0.0.0.0/0" only with `allowSshFromAnywhere`. */
-  adminCidrs: string[];
+  /**
+   * IPv4 CIDR blocks allowed to SSH in. Required; "0.0.0.0/0" only with `allowSshFromAnywhere`. An
+   * entry may be an Output (checked with the same rules when it resolves).
+   */
+  adminCidrs: pulumi.Input<string>[];
   /** Accept "0.0.0.0/0" in `adminCidrs`. Default: false. */
   allowSshFromAnywhere?: boolean;
   /**
@@ -76,6 +79,13 @@ export interface CommonPlan {
 
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 
+/** Throws unless `value` is one OpenSSH public key line ("ssh-ed25519 AAAA... me@host"). */
+export function requirePublicKey(argument: string, value: string): void {
+  if (typeof value !== "string" || !PUBLIC_KEY.test(value.trim())) {
+    fail(argument, value, 'Use an OpenSSH public key line, e.g. "ssh-ed25519 AAAA... me@host".');
+  }
+}
+
 /**
  * Validates the shared arguments; throws a ValidationError naming the argument. Values given as
  * Outputs (peer CIDRs, the bastion's address) are checked when they resolve, errors tied to `owner`.
@@ -107,13 +117,7 @@ export function planCommon(
     fail("zoneCount", args.zoneCount, `Use a whole number between 1 and count (${args.count}).`);
   }
   if (args.publicKey !== undefined) {
-    if (!PUBLIC_KEY.test(args.publicKey.trim())) {
-      fail(
-        "publicKey",
-        args.publicKey,
-        'Use an OpenSSH public key line, e.g. "ssh-ed25519 AAAA... me@host".',
-      );
-    }
+    requirePublicKey("publicKey", args.publicKey);
     if (args.privateKey === undefined) {
       fail(
         "privateKey",

@@ -11,6 +11,23 @@ import { isWorldSized } from "./cidrSet";
 export const SWARM_MANAGEMENT_PORT = 2377;
 /** Node discovery / gossip, TCP and UDP. */
 export const SWARM_GOSSIP_PORT = 7946;
+
+/**
+ * Throws unless `port` can carry the swarm's VXLAN traffic: UDP 1024-49151 (Docker's limit), not
+ * the swarm's own 2377 or 7946. The one rule for the cloud firewalls and the cluster alike.
+ */
+export function requireDataPathPort(argument: string, port: number): void {
+  if (
+    !Number.isInteger(port) ||
+    port < 1024 ||
+    port > 49151 ||
+    port === SWARM_GOSSIP_PORT ||
+    port === SWARM_MANAGEMENT_PORT
+  ) {
+    fail(argument, port, "Use a UDP port in 1024-49151 other than 2377 and 7946 (default 4789).");
+  }
+}
+
 /** Default VXLAN data path port of overlay networks (UDP). */
 export const DEFAULT_DATA_PATH_PORT = 4789;
 /** SSH, for the cluster layer's scripts. */
@@ -68,8 +85,11 @@ export interface ServicePortArgs {
 
 /** Inputs of {@link swarmFirewallRules}; every cloud component passes its own arguments through. */
 export interface SwarmFirewallOptions {
-  /** CIDR blocks allowed to SSH in. Required, non-empty. */
-  adminCidrs: string[];
+  /**
+   * CIDR blocks allowed to SSH in. Required, non-empty. An entry may be an Output (e.g. a VPN's
+   * address); it is checked with the same rules when it resolves, before any rule takes it.
+   */
+  adminCidrs: pulumi.Input<string>[];
   /** Accept "0.0.0.0/0" in `adminCidrs`. Default: false. */
   allowSshFromAnywhere?: boolean;
   /** Other cluster members outside this security group (e.g. other clouds): "/32" blocks. Default: []. */
@@ -106,6 +126,29 @@ export function requirePeerCidr(argument: string, cidr: string): void {
   }
 }
 
+/** One admin block: an IPv4 CIDR, world-sized only with `allowSshFromAnywhere`. */
+function requireAdminCidr(argument: string, cidr: string, anywhere: boolean): void {
+  requireCidr(argument, cidr);
+  if (isWorldCidr(cidr) && !anywhere) {
+    fail(
+      argument,
+      cidr,
+      "SSH open to the whole internet needs `allowSshFromAnywhere: true`; prefer your own /32.",
+    );
+  }
+}
+
+/** All admin blocks together: world-sized only with `allowSshFromAnywhere`. */
+function requireAdminSet(argument: string, cidrs: string[], anywhere: boolean): void {
+  if (isWorldSized(cidrs) && !anywhere) {
+    fail(
+      argument,
+      cidrs,
+      "Together these blocks cover half or more of the internet: SSH open to the world needs `allowSshFromAnywhere: true`; prefer your own /32.",
+    );
+  }
+}
+
 /** All peer blocks together: their union must not be world-sized either (e.g. two /1 halves). */
 export function requirePeerSet(argument: string, cidrs: string[]): void {
   if (isWorldSized(cidrs)) {
@@ -127,35 +170,18 @@ export function validateFirewallOptions(options: SwarmFirewallOptions): void {
       'Give the CIDR blocks allowed to SSH in, e.g. ["203.0.113.7/32"] (there is no default).',
     );
   }
+  const anywhere = options.allowSshFromAnywhere === true;
   adminCidrs.forEach((cidr, i) => {
-    requireCidr(`adminCidrs[${i}]`, cidr);
-    if (isWorldCidr(cidr) && options.allowSshFromAnywhere !== true) {
-      fail(
-        `adminCidrs[${i}]`,
-        cidr,
-        "SSH open to the whole internet needs `allowSshFromAnywhere: true`; prefer your own /32.",
-      );
-    }
+    if (isKnown(cidr)) requireAdminCidr(`adminCidrs[${i}]`, cidr, anywhere);
   });
-  if (isWorldSized(adminCidrs) && options.allowSshFromAnywhere !== true) {
-    fail(
-      "adminCidrs",
-      adminCidrs,
-      "Together these blocks cover half or more of the internet: SSH open to the world needs `allowSshFromAnywhere: true`; prefer your own /32.",
-    );
-  }
+  requireAdminSet("adminCidrs", adminCidrs.filter(isKnown), anywhere);
   const knownPeers = (options.peerCidrs ?? []).filter(isKnown);
   (options.peerCidrs ?? []).forEach((cidr, i) => {
     if (isKnown(cidr)) requirePeerCidr(`peerCidrs[${i}]`, cidr);
   });
   requirePeerSet("peerCidrs", knownPeers);
   const dataPathPort = options.dataPathPort ?? DEFAULT_DATA_PATH_PORT;
-  if (!Number.isInteger(dataPathPort) || dataPathPort < 1024 || dataPathPort > 49151) {
-    fail("dataPathPort", dataPathPort, "Use a UDP port between 1024 and 49151 (Docker's limit).");
-  }
-  if (dataPathPort === SWARM_GOSSIP_PORT || dataPathPort === SWARM_MANAGEMENT_PORT) {
-    fail("dataPathPort", dataPathPort, "Pick a port other than the swarm's 2377 and 7946.");
-  }
+  requireDataPathPort("dataPathPort", dataPathPort);
   const reserved = new Set([
     SSH_PORT,
     SWARM_MANAGEMENT_PORT,
@@ -248,7 +274,12 @@ export function swarmFirewallRules(options: SwarmFirewallOptions, owner?: CheckO
     protocol: "tcp",
     fromPort: SSH_PORT,
     toPort: SSH_PORT,
-    sources: options.adminCidrs.map((cidr) => ({ kind: "cidr", cidr, label: cidrLabel(cidr) })),
+    sources: checkedAdmins(options, owner).map((cidr, i) => ({
+      kind: "cidr",
+      cidr,
+      // Known blocks keep naming their rules (existing stacks keep their resource names).
+      label: isKnown(options.adminCidrs[i]) ? cidrLabel(options.adminCidrs[i]) : `admin${i}`,
+    })),
     description: "SSH from admin networks",
   });
   for (const sp of options.servicePorts ?? []) {
@@ -277,6 +308,23 @@ function checkedPeers(peers: pulumi.Input<string>[], owner?: CheckOwner): pulumi
   if (peers.every(isKnown)) return peers;
   const each = peers.map((cidr, i) => checkedInput(`peerCidrs[${i}]`, cidr, requirePeerCidr, owner));
   const together = checkedInput("peerCidrs", pulumi.all(each), requirePeerSet, owner);
+  return each.map((cidr) => pulumi.all([together, cidr]).apply(([, value]) => value));
+}
+
+/** Admin blocks as the rules take them: like {@link checkedPeers}, with the admin rules. */
+function checkedAdmins(options: SwarmFirewallOptions, owner?: CheckOwner): pulumi.Input<string>[] {
+  const admins = options.adminCidrs;
+  if (admins.every(isKnown)) return admins;
+  const anywhere = options.allowSshFromAnywhere === true;
+  const each = admins.map((cidr, i) =>
+    checkedInput(`adminCidrs[${i}]`, cidr, (a, v: string) => requireAdminCidr(a, v, anywhere), owner),
+  );
+  const together = checkedInput(
+    "adminCidrs",
+    pulumi.all(each),
+    (a, v: string[]) => requireAdminSet(a, v, anywhere),
+    owner,
+  );
   return each.map((cidr) => pulumi.all([together, cidr]).apply(([, value]) => value));
 }
 

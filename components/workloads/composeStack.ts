@@ -7,6 +7,7 @@ import { requireSwarmName } from "./parse";
 import { asRemoteCommand } from "../shell";
 import { requireEnvNames } from "./composeEnv";
 import { composeStdin, renderStackDeployScript, renderStackRemoveScript } from "./scripts/compose";
+import { TOKENS, withTokenAliases } from "../tokens";
 
 /** Arguments of a {@link ComposeStack}. */
 export interface ComposeStackArgs {
@@ -116,9 +117,9 @@ export class ComposeStack extends pulumi.ComponentResource {
   readonly command: remote.Command;
 
   constructor(name: string, args: ComposeStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    const type = "swarm:workloads:ComposeStack";
+    const type = TOKENS.ComposeStack.type;
     const { stackName, content, deploy } = validateComponentArgs(type, name, () => validate(name, args));
-    super(type, name, {}, opts);
+    super(type, name, {}, withTokenAliases("ComposeStack", opts));
 
     const hasEnv = Object.keys(args.environment ?? {}).length > 0;
     const stdin = pulumi

@@ -4,6 +4,7 @@ import type { SwarmClusterLike } from "../cluster/types";
 import { fail, isIpv4, requireBoolean, requireCidr, validateComponentArgs } from "../validation";
 import { requireSwarmName } from "./parse";
 import { planLabels } from "./serviceSpec";
+import { TOKENS, withTokenAliases } from "../tokens";
 
 /** Arguments of an {@link OverlayNetwork}. */
 export interface OverlayNetworkArgs {
@@ -90,9 +91,9 @@ export class OverlayNetwork extends pulumi.ComponentResource {
   readonly network: docker.Network;
 
   constructor(name: string, args: OverlayNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    const type = "swarm:workloads:OverlayNetwork";
+    const type = TOKENS.OverlayNetwork.type;
     const networkName = validateComponentArgs(type, name, () => validate(name, args));
-    super(type, name, {}, opts);
+    super(type, name, {}, withTokenAliases("OverlayNetwork", opts));
 
     this.encrypted = args.encrypted ?? args.cluster.spansNetworks;
     const options = {

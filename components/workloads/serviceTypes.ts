@@ -176,8 +176,11 @@ export interface ServiceConfigFile {
 
 /** Registry credentials for pulling the image. */
 export interface RegistryAuth {
-  /** Registry address, e.g. "registry.example.com:5000". */
-  server: string;
+  /**
+   * Registry address, e.g. "registry.example.com:5000", or an Output such as `harbor.registry`
+   * (checked when it resolves). Required.
+   */
+  server: pulumi.Input<string>;
   /** User name. */
   username: pulumi.Input<string>;
   /** Password or token (kept secret). */

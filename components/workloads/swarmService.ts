@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { fail, validateComponentArgs } from "../validation";
+import { CheckOwner, checkedInput, fail, isKnown, validateComponentArgs } from "../validation";
 import { checkClaimsFree, recordClaims } from "./clusterRegistry";
 import { requireSwarmName } from "./parse";
 import { requireOneSource, swarmConfig, swarmSecret } from "./secrets";
@@ -11,6 +11,7 @@ import type {
   ServiceSecret,
   SwarmServiceArgs,
 } from "./serviceTypes";
+import { TOKENS, withTokenAliases } from "../tokens";
 
 export type * from "./serviceTypes";
 
@@ -30,15 +31,18 @@ function validate(name: string, args: SwarmServiceArgs): { serviceName: string; 
       fail(`networks[${i}]`, "no id", "Pass an OverlayNetwork, a docker.Network, or { network, aliases }.");
     }
   });
-  if (args.registryAuth && !args.registryAuth.server) {
-    fail(
-      "registryAuth.server",
-      args.registryAuth.server,
-      'Give the registry address, e.g. "registry.example.com:5000".',
-    );
+  if (args.registryAuth && (args.registryAuth.server === undefined || isKnown(args.registryAuth.server))) {
+    requireRegistryServer("registryAuth.server", args.registryAuth.server);
   }
   checkClaimsFree(args.cluster, serviceName, plan.portClaims);
   return { serviceName, plan };
+}
+
+/** A registry address to log in to: a non-empty string. */
+function requireRegistryServer(argument: string, server: string): void {
+  if (typeof server !== "string" || server.trim() === "") {
+    fail(argument, server, 'Give the registry address, e.g. "registry.example.com:5000".');
+  }
 }
 
 function checkFiles(
@@ -122,9 +126,10 @@ export class SwarmService extends pulumi.ComponentResource {
   readonly configs: Record<string, docker.ServiceConfig>;
 
   constructor(name: string, args: SwarmServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    const type = "swarm:workloads:SwarmService";
+    const type = TOKENS.SwarmService.type;
     const { serviceName, plan } = validateComponentArgs(type, name, () => validate(name, args));
-    super(type, name, {}, opts);
+    super(type, name, {}, withTokenAliases("SwarmService", opts));
+    const owner: CheckOwner = { type, name, resource: this };
     recordClaims(
       args.cluster,
       serviceName,
@@ -192,7 +197,12 @@ export class SwarmService extends pulumi.ComponentResource {
         ...(args.registryAuth
           ? {
               auth: {
-                serverAddress: args.registryAuth.server,
+                serverAddress: checkedInput(
+                  "registryAuth.server",
+                  args.registryAuth.server,
+                  requireRegistryServer,
+                  owner,
+                ),
                 username: args.registryAuth.username,
                 password: pulumi.secret(args.registryAuth.password),
               },

@@ -35,6 +35,17 @@ describe("AlicloudHosts", () => {
     ({ AlicloudHosts } = await import("../../components/hosts/alicloud/alicloudHosts"));
   });
 
+  it("uses the alicloud provider handed in opts.providers (credentials, assume-role) instead of making one for region", async () => {
+    const alicloud = await import("@pulumi/alicloud");
+    const mine = new alicloud.Provider("mine", { region: "cn-hangzhou", profile: "ops" });
+    const hosts = new AlicloudHosts("own", base, { providers: { alicloud: mine } });
+    await valueOf(hosts.privateIps);
+    await settle();
+    expect(run.resources.filter((r) => r.name === "own-provider")).toEqual([]);
+    const instance = run.named("own-1");
+    expect(instance.provider).toMatch(/::mine::/);
+  });
+
   describe("created VPC, 3 managers + 2 workers, defaults", () => {
     let hosts: InstanceType<typeof AlicloudHosts>;
     beforeAll(async () => {
@@ -296,7 +307,7 @@ describe("AlicloudHosts", () => {
   ])("refuses %s before creating anything", (_label, patch, message) => {
     const count = run.resources.length;
     expect(() => new AlicloudHosts("bad", { ...base, ...patch } as AlicloudHostsArgs)).toThrow(
-      `swarm:alicloud:AlicloudHosts "bad": ${message}`,
+      `swarm:hosts:AlicloudHosts "bad": ${message}`,
     );
     expect(run.resources.length).toBe(count);
   });

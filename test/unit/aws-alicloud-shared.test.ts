@@ -12,7 +12,7 @@ import {
 import { ubuntuAmiQuery } from "../../components/hosts/aws/ami";
 import { installMocks, valueOf } from "../helpers/mocks";
 
-const CTX = 'swarm:aws:AwsHosts "x"';
+const CTX = 'swarm:hosts:AwsHosts "x"';
 
 describe("cloud-init user data", () => {
   it("renders the exact idempotent script for ubuntu", () => {

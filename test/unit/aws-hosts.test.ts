@@ -324,12 +324,12 @@ describe("AwsHosts", () => {
     [
       "data path port",
       { dataPathPort: 80 },
-      "dataPathPort: received 80. Use a UDP port between 1024 and 49151 (Docker's limit).",
+      "dataPathPort: received 80. Use a UDP port in 1024-49151 other than 2377 and 7946 (default 4789).",
     ],
   ])("refuses %s before creating anything", (_label, patch, message) => {
     const count = run.resources.length;
     expect(() => new AwsHosts("bad", { ...base, ...patch } as AwsHostsArgs)).toThrow(
-      `swarm:aws:AwsHosts "bad": ${message}`,
+      `swarm:hosts:AwsHosts "bad": ${message}`,
     );
     expect(run.resources.length).toBe(count);
   });

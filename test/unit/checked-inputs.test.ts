@@ -148,13 +148,13 @@ describe("peer CIDRs given as Outputs", () => {
   });
 
   it("are refused when together they are world-sized, known ones included", async () => {
-    const owner = { type: "swarm:aws:AwsHosts", name: "x" };
+    const owner = { type: "swarm:hosts:AwsHosts", name: "x" };
     const rules = firewall.swarmFirewallRules(
       { ...base, peerCidrs: [pulumi.output("0.0.0.0/2"), "64.0.0.0/2", pulumi.output("128.0.0.0/2")] },
       owner,
     );
     const message =
-      'swarm:aws:AwsHosts "x": peerCidrs: received ["0.0.0.0/2","64.0.0.0/2","128.0.0.0/2"]. Together these blocks cover half or more of the internet, and the swarm ports are never opened to the world; list each other member as "<public ip>/32".';
+      'swarm:hosts:AwsHosts "x": peerCidrs: received ["0.0.0.0/2","64.0.0.0/2","128.0.0.0/2"]. Together these blocks cover half or more of the internet, and the swarm ports are never opened to the world; list each other member as "<public ip>/32".';
     for (const cidr of peerSources(rules)) expect((await rejectionOf(cidr)).message).toBe(message);
   });
 
@@ -178,14 +178,14 @@ describe("peer CIDRs given as Outputs", () => {
     const source = hosts.firewallRules[0].sources.find((s) => s.kind === "cidr");
     // The runtime prefixes "error serializing property ..." when the rule's input rejects.
     expect((await rejectionOf((source as { cidr: pulumi.Input<string> }).cidr)).message).toContain(
-      'swarm:aws:AwsHosts "late": peerCidrs[0]: received "0.0.0.0/0". Swarm ports are never opened to the world; list each other member as "<public ip>/32".',
+      'swarm:hosts:AwsHosts "late": peerCidrs[0]: received "0.0.0.0/0". Swarm ports are never opened to the world; list each other member as "<public ip>/32".',
     );
     await settle();
     const rules = run.resources.slice(before).filter((r) => r.type.includes("SecurityGroupIngressRule"));
     // Positive control: the group's other rules were registered; none for the peer.
     expect(rules.some((r) => r.name === "late-in-ssh-22-tcp-203-0-113-7-32")).toBe(true);
     expect(rules.filter((r) => r.name.includes("peer0"))).toEqual([]);
-  });
+  }, 30_000); // an AwsHosts under mocks takes ~5 s on a loaded machine
 });
 
 describe("a password given as a secret Output", () => {
@@ -237,7 +237,7 @@ describe("SwarmCluster holds an Output advertiseAddr to validateNodes' rule", ()
       ],
     });
     const message =
-      'swarm:index:SwarmCluster "late": nodes[0].host.advertiseAddr: received "10.0.0.1; reboot". Use the IPv4 address other nodes reach this host on.';
+      'swarm:cluster:SwarmCluster "late": nodes[0].host.advertiseAddr: received "10.0.0.1; reboot". Use the IPv4 address other nodes reach this host on.';
     // The runtime may prefix "error serializing property ..." when the address reaches a resource first.
     expect((await rejectionOf(cluster.managerAddress)).message).toContain(message);
     await settle();

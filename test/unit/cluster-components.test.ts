@@ -301,7 +301,7 @@ describe("SwarmCluster under mocks", () => {
   ])("refuses %s before creating anything", (_label, extra, message) => {
     const before = run.resources.length;
     const args: SwarmClusterArgs = { nodes: [{ host: host(1), role: "manager" }], ...extra };
-    expect(() => new SwarmCluster("bad", args)).toThrow(`swarm:index:SwarmCluster "bad": ${message}`);
+    expect(() => new SwarmCluster("bad", args)).toThrow(`swarm:cluster:SwarmCluster "bad": ${message}`);
     expect(run.resources.length).toBe(before);
   });
 

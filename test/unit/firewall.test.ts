@@ -123,7 +123,7 @@ describe("swarmFirewallRules", () => {
     [
       "data path on gossip",
       { dataPathPort: 7946 },
-      "dataPathPort: received 7946. Pick a port other than the swarm's 2377 and 7946.",
+      "dataPathPort: received 7946. Use a UDP port in 1024-49151 other than 2377 and 7946 (default 4789).",
     ],
     [
       "SSH to two halves of the internet",

@@ -30,8 +30,8 @@ describe("examples/cross-cloud.ts under mocks", () => {
     const types = new Set(run.resources.map((r) => r.type));
     expect([...types]).toEqual(
       expect.arrayContaining([
-        "swarm:alicloud:AlicloudHosts",
-        "swarm:index:SwarmCluster",
+        "swarm:hosts:AlicloudHosts",
+        "swarm:cluster:SwarmCluster",
         "alicloud:ecs/securityGroupRule:SecurityGroupRule",
         "command:remote:Command",
       ]),

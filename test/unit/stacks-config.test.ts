@@ -208,6 +208,38 @@ const CASES: [string, () => Config, string][] = [
     }),
     'pulumi-swarm:hosts.instanceType: received "big". Use an EC2 instance type such as "t3.medium".\npulumi-swarm:cluster.workers: received -1. Use a whole number of workers between 0 and 100.',
   ],
+  // The rules below are the components' own (index.ts `rules`): the config refuses what the
+  // component would, with the component's fix, before anything is created.
+  [
+    "a certificate expiry shorter than Docker accepts",
+    edit(existing, (c) => (cluster(c).certExpiry = "30m")),
+    'pulumi-swarm:cluster.certExpiry: received "30m". Docker needs at least 1h; use e.g. "2160h" (90 days, the default).',
+  ],
+  [
+    "a public registry as an insecure registry",
+    edit(existing, (c) => (cluster(c).insecureRegistries = ["docker.io"])),
+    'pulumi-swarm:cluster.insecureRegistries[0]: received "docker.io". This is a public registry: switching its TLS off lets anyone on the path serve any image; remove it (only your own plain-HTTP registry belongs here).',
+  ],
+  [
+    "a registry mirror with a path",
+    edit(existing, (c) => (cluster(c).registryMirrors = ["https://mirror.example.com/v2"])),
+    'pulumi-swarm:cluster.registryMirrors[0]: received "https://mirror.example.com/v2". Use an http(s) URL with no path, e.g. "https://mirror.example.com".',
+  ],
+  [
+    "a node label in the library's own namespace",
+    edit(existing, (c) => (cluster(c).managerLabels = { "pulumi-swarm.claim": "x" })),
+    'pulumi-swarm:cluster.managerLabels["pulumi-swarm.claim"]: received "pulumi-swarm.claim". Use label keys of letters, digits, ".", "_", "-" or "/" (not starting with "pulumi-swarm.", which this library uses).',
+  ],
+  [
+    "the swarm's gossip port as the data path port",
+    edit(existing, (c) => (cluster(c).dataPathPort = 7946)),
+    "pulumi-swarm:cluster.dataPathPort: received 7946. Use a UDP port in 1024-49151 other than 2377 and 7946 (default 4789).",
+  ],
+  [
+    "a public key that is no key line",
+    edit(aws, (c) => (hosts(c).publicKey = "AAAAC3Nza")),
+    'pulumi-swarm:hosts.publicKey: received "AAAAC3Nza". Use an OpenSSH public key line, e.g. "ssh-ed25519 AAAA... me@host".',
+  ],
 ];
 
 describe("stack config validation", () => {

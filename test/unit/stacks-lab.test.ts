@@ -51,7 +51,7 @@ describe("stack lab (stacks/Pulumi.lab.yaml)", () => {
       "docker:index/network:Network": 1,
       "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,
-      "swarm:index:SwarmCluster": 1,
+      "swarm:cluster:SwarmCluster": 1,
       "swarm:workloads:ComposeStack": 1,
       "swarm:workloads:OverlayNetwork": 1,
       "swarm:workloads:SwarmService": 1,

@@ -4,16 +4,27 @@ import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
 import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
 import { renderDockerUserData } from "../scripts/cloudinit";
 import { FirewallRule } from "../firewall";
+import { ClusterNetwork, clusterNetworkOf } from "../clusterNetwork";
 import { SwarmHost } from "../types";
 import { chooseZones, roundRobin, vswitchZones } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
 import { CheckOwner, fail, validateComponentArgs } from "../../validation";
 import { alicloudDockerApiDropArgs, alicloudEspNarrowingArgs, alicloudIngressRuleArgs } from "./firewall";
-import { requireAlicloudRegion, requireAlicloudZone, requireVpcCidr, vswitchCidr } from "./validation";
+import {
+  requireAlicloudInstanceType,
+  requireAlicloudRegion,
+  requireAlicloudZone,
+  requireVpcCidr,
+  vswitchCidr,
+} from "./validation";
+import { TOKENS, withTokenAliases } from "../../tokens";
 
 /** Arguments of {@link AlicloudHosts}. */
 export interface AlicloudHostsArgs extends CloudHostsCommonArgs {
-  /** Region of every resource and lookup (a child provider is created for it). Default: the provider's region. */
+  /**
+   * Region of every resource and lookup: a child provider is created for it, unless `opts.providers`
+   * holds an alicloud provider, which is then used as is (give it this region). Default: the provider's region.
+   */
   region?: string;
   /** VPC to use; requires `vswitchIds`. Default: a VPC is created. */
   vpcId?: pulumi.Input<string>;
@@ -43,7 +54,7 @@ export interface AlicloudHostsArgs extends CloudHostsCommonArgs {
   systemDiskSize?: number;
 }
 
-const TYPE = "swarm:alicloud:AlicloudHosts";
+const TYPE = TOKENS.AlicloudHosts.type;
 const DISKS = ["cloud_essd", "cloud_ssd", "cloud_efficiency", "cloud_auto", "cloud_essd_entry"];
 const VSWITCHES: PlaceNaming = {
   argument: "vswitchIds",
@@ -93,15 +104,19 @@ export class AlicloudHosts extends pulumi.ComponentResource {
   public readonly firewallRules: FirewallRule[];
   /** True when the hosts advertise public addresses or have peers: use encrypted overlays. */
   public readonly spansNetworks: boolean;
+  /** What this group's firewall was opened for: pass it to `SwarmCluster`'s `network` so the two agree. */
+  public readonly clusterNetwork: ClusterNetwork;
 
   constructor(name: string, args: AlicloudHostsArgs, opts?: pulumi.ComponentResourceOptions) {
     const owner: CheckOwner = { type: TYPE, name };
     const plan = validateComponentArgs(TYPE, name, () => validateAlicloudArgs(name, args, owner));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("AlicloudHosts", opts));
     owner.resource = this;
     const context = `${TYPE} "${name}"`;
+    // A provider the user handed in (`opts.providers`/`provider`: credentials, profile, assume-role)
+    // is used as is and inherited by every child; only without one does `region` make a provider.
     const provider =
-      args.region !== undefined
+      args.region !== undefined && this.getProvider("alicloud:ecs:Instance") === undefined
         ? new alicloud.Provider(`${name}-provider`, { region: args.region }, { parent: this })
         : undefined;
     const parent: pulumi.CustomResourceOptions = { parent: this, ...(provider ? { provider } : {}) };
@@ -126,8 +141,9 @@ export class AlicloudHosts extends pulumi.ComponentResource {
             .apply((result) => {
               const found = result.instanceTypes.find((t) => t.availabilityZones.length >= plan.zoneCount);
               if (found === undefined) {
-                throw new Error(
+                throw new pulumi.ResourceError(
                   `${context}: cpuCores/memoryGb: received ${args.cpuCores ?? 2} vCPU / ${args.memoryGb ?? 4} GiB. No instance type of that size is offered in ${plan.zoneCount} zone(s); change the size, lower zoneCount or set instanceType.`,
+                  this,
                 );
               }
               return found.id;
@@ -144,8 +160,9 @@ export class AlicloudHosts extends pulumi.ComponentResource {
             .apply((result) => {
               const image = result.images[0];
               if (image === undefined) {
-                throw new Error(
+                throw new pulumi.ResourceError(
                   `${context}: imageNameRegex: received ${JSON.stringify(args.imageNameRegex ?? "^ubuntu_24_04_x64")}. No system image matches; change the pattern or set imageId.`,
+                  this,
                 );
               }
               return image.id;
@@ -258,6 +275,7 @@ export class AlicloudHosts extends pulumi.ComponentResource {
     this.privateKey = keys.generatedPrivateKey;
     this.publicKey = keys.publicKey;
     this.spansNetworks = plan.mode.spansNetworks;
+    this.clusterNetwork = clusterNetworkOf(args.dataPathPort, plan.mode, this.hosts);
     this.registerOutputs({
       hosts: this.hosts,
       instanceIds: this.instanceIds,
@@ -377,9 +395,7 @@ function validateAlicloudArgs(name: string, args: AlicloudHostsArgs, owner: Chec
   );
   const zoneCount = spreadZoneCount(plan.zoneCount, args.zoneCount, VSWITCHES, args.vswitchIds, args.zoneIds);
   if (args.vswitchIds === undefined) requireVpcCidr("vpcCidr", args.vpcCidr ?? "10.42.0.0/16", zoneCount);
-  if (args.instanceType !== undefined && !/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/.test(args.instanceType)) {
-    fail("instanceType", args.instanceType, 'Use an ECS instance type such as "ecs.g7.large".');
-  }
+  if (args.instanceType !== undefined) requireAlicloudInstanceType("instanceType", args.instanceType);
   for (const [arg, value, max] of [
     ["cpuCores", args.cpuCores, 256],
     ["memoryGb", args.memoryGb, 4096],

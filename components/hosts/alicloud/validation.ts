@@ -66,3 +66,10 @@ export function requireVpcCidr(argument: string, cidr: string, count: number): v
     fail(argument, cidr, "Use a private block (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16).");
   }
 }
+
+/** Throws unless `value` looks like an ECS instance type ("ecs.g7.large"). */
+export function requireAlicloudInstanceType(argument: string, value: string): void {
+  if (typeof value !== "string" || !/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/.test(value)) {
+    fail(argument, value, 'Use an ECS instance type such as "ecs.g7.large".');
+  }
+}

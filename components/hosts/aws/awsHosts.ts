@@ -4,13 +4,15 @@ import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
 import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
 import { renderDockerUserData } from "../scripts/cloudinit";
 import { FirewallRule } from "../firewall";
+import { ClusterNetwork, clusterNetworkOf } from "../clusterNetwork";
 import { SwarmHost } from "../types";
 import { chooseZones, requireSpread, roundRobin } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
 import { CheckOwner, fail, requireBoolean, validateComponentArgs } from "../../validation";
 import { awsIngressRuleArgs } from "./firewall";
 import { AwsArchitecture, UbuntuRelease, ubuntuAmiQuery } from "./ami";
-import { requireAwsRegion, requireAwsZone } from "./validation";
+import { requireAwsInstanceType, requireAwsRegion, requireAwsZone } from "./validation";
+import { TOKENS, withTokenAliases } from "../../tokens";
 
 /** Arguments of {@link AwsHosts}. */
 export interface AwsHostsArgs extends CloudHostsCommonArgs {
@@ -38,7 +40,7 @@ export interface AwsHostsArgs extends CloudHostsCommonArgs {
   associatePublicIp?: boolean;
 }
 
-const TYPE = "swarm:aws:AwsHosts";
+const TYPE = TOKENS.AwsHosts.type;
 const ROOT_VOLUME_TYPES = ["gp2", "gp3", "io1", "io2"];
 const SUBNETS: PlaceNaming = {
   argument: "subnetIds",
@@ -80,11 +82,13 @@ export class AwsHosts extends pulumi.ComponentResource {
   public readonly firewallRules: FirewallRule[];
   /** True when the hosts advertise public addresses or have peers: use encrypted overlays. */
   public readonly spansNetworks: boolean;
+  /** What this group's firewall was opened for: pass it to `SwarmCluster`'s `network` so the two agree. */
+  public readonly clusterNetwork: ClusterNetwork;
 
   constructor(name: string, args: AwsHostsArgs, opts?: pulumi.ComponentResourceOptions) {
     const owner: CheckOwner = { type: TYPE, name };
     const plan = validateComponentArgs(TYPE, name, () => validateAwsArgs(name, args, owner));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("AwsHosts", opts));
     owner.resource = this;
     const parent = { parent: this };
     const region = args.region;
@@ -123,7 +127,10 @@ export class AwsHosts extends pulumi.ComponentResource {
         )
         .apply((image) => {
           if (!image.id) {
-            throw new Error(`${TYPE} "${name}": no Ubuntu AMI matched; pass \`ami\` explicitly.`);
+            throw new pulumi.ResourceError(
+              `${TYPE} "${name}": no Ubuntu AMI matched; pass \`ami\` explicitly.`,
+              this,
+            );
           }
           return image.id;
         });
@@ -196,6 +203,7 @@ export class AwsHosts extends pulumi.ComponentResource {
     this.privateKey = keys.generatedPrivateKey;
     this.publicKey = keys.publicKey;
     this.spansNetworks = plan.mode.spansNetworks;
+    this.clusterNetwork = clusterNetworkOf(args.dataPathPort, plan.mode, this.hosts);
     this.registerOutputs({
       hosts: this.hosts,
       instanceIds: this.instanceIds,
@@ -291,9 +299,7 @@ function validateAwsArgs(name: string, args: AwsHostsArgs, owner: CheckOwner) {
   if (args.rootVolumeType !== undefined && !ROOT_VOLUME_TYPES.includes(args.rootVolumeType)) {
     fail("rootVolumeType", args.rootVolumeType, `Use one of ${ROOT_VOLUME_TYPES.join(", ")}.`);
   }
-  if (args.instanceType !== undefined && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(args.instanceType)) {
-    fail("instanceType", args.instanceType, 'Use an EC2 instance type such as "t3.medium".');
-  }
+  if (args.instanceType !== undefined) requireAwsInstanceType("instanceType", args.instanceType);
   if (args.ubuntuRelease !== undefined && !["24.04", "22.04"].includes(args.ubuntuRelease)) {
     fail("ubuntuRelease", args.ubuntuRelease, 'Use "24.04" or "22.04", or pass `ami`.');
   }

@@ -1,3 +1,4 @@
+import { fail } from "../../validation";
 import { ZoneNaming, requireRegionName, requireZoneName } from "../placement";
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -32,4 +33,11 @@ const AWS_ZONES: ZoneNaming = {
 /** Throws unless `zone` is an availability zone name, in `region` when one is given. */
 export function requireAwsZone(argument: string, zone: string, region?: string): void {
   requireZoneName(argument, zone, region, AWS_ZONES);
+}
+
+/** Throws unless `value` looks like an EC2 instance type ("t3.medium", "m6i.large"). */
+export function requireAwsInstanceType(argument: string, value: string): void {
+  if (typeof value !== "string" || !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(value)) {
+    fail(argument, value, 'Use an EC2 instance type such as "t3.medium".');
+  }
 }
