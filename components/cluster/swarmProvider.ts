@@ -156,7 +156,7 @@ async function recover(inputs: SwarmStateInputs): Promise<void> {
     "recovery: reading the manager token",
     renderSwarmReadScript(),
   );
-  const managerToken = parseSummary(inputs.cluster, summary).managerToken;
+  let managerToken = parseSummary(inputs.cluster, summary).managerToken;
   const entries = async () =>
     (await runOn(survivor.connection, "recovery: listing the nodes", renderNodeListScript()))
       .split("\n")
@@ -184,12 +184,33 @@ async function recover(inputs: SwarmStateInputs): Promise<void> {
       RemoteAddrs: [`${survivor.advertiseAddr}:2377`],
       JoinToken: managerToken,
     };
-    await runOn(
-      manager.connection,
-      `recovery: ${manager.host} leaves its stale state and rejoins`,
-      renderManagerRejoinScript(),
-      `${JSON.stringify(body)}\n${inputs.secrets.unlockKey}\n${inputs.secrets.clusterId}\n`,
-    );
+    const rejoin = (token: string) =>
+      runOn(
+        manager.connection,
+        `recovery: ${manager.host} leaves its stale state and rejoins`,
+        renderManagerRejoinScript(),
+        `${JSON.stringify({ ...body, JoinToken: token })}\n${inputs.secrets.unlockKey}\n${inputs.secrets.clusterId}\n`,
+      );
+    try {
+      await rejoin(managerToken);
+    } catch (err) {
+      // Seen on the lab after a CA rotation: the survivor's stored token carries a CA digest the
+      // forced cluster no longer serves ("remote CA does not match fingerprint"). A token rotated
+      // now is derived from the CA the survivor serves; the swarm's outputs follow on this run.
+      if (!String(err).includes("remote CA does not match fingerprint")) throw err;
+      const rotated = await runOn(
+        survivor.connection,
+        "recovery: a manager token of the CA the survivor serves",
+        renderSwarmSettingsScript({
+          certExpiry: inputs.certExpiry,
+          rotateCa: false,
+          rotateWorkerToken: true,
+          rotateManagerToken: true,
+        }),
+      );
+      managerToken = parseSummary(inputs.cluster, rotated).managerToken;
+      await rejoin(managerToken);
+    }
   }
   // Entries left behind: down entries at the address of a node that is ready again.
   const all = await entries();
