@@ -29,10 +29,10 @@ describeLab(
 
     type Extra = Pick<SwarmClusterArgs, "rotations" | "certExpiry" | "recoverQuorum">;
     const program =
-      (extra: Extra = {}) =>
+      (extra: Extra = {}, members = [1, 2, 3, 4, 5]) =>
       async () => {
         const hosts = lab.swarmHosts();
-        const nodes: SwarmNodeArgs[] = [1, 2, 3, 4, 5].map((i) => ({
+        const nodes: SwarmNodeArgs[] = members.map((i) => ({
           host: hosts.find((x) => x.name === h(i))!,
           role: i <= 3 ? "manager" : "worker",
           labels: { slot: String(i) },
@@ -86,10 +86,12 @@ describeLab(
     });
 
     let tasks: string[];
+    let firstIds: Record<string, string>;
 
     it("up: a 3+2 swarm; its outputs are the swarm's tokens and CA; a service runs on it", async () => {
       const up = await op("up 1 (3+2 swarm)", () => engine().up(program()));
       expect(Object.keys(up.changes)).toEqual(["create"]);
+      firstIds = up.outputs.nodeIds?.value as Record<string, string>;
       expect(secretValue(up, "workerJoinToken")).toBe((await tokens()).worker);
       expect(secretValue(up, "managerJoinToken")).toBe((await tokens()).manager);
       expect(up.outputs.caFingerprint?.value).toBe(await caFingerprint());
@@ -165,6 +167,21 @@ describeLab(
       expect(await runningTasks()).toEqual(tasks);
     });
 
+    it("a worker added after the rotation joins with the rotated token (the old one no longer works)", async () => {
+      const rotations = { caGeneration: 1, workerTokenGeneration: 1, managerTokenGeneration: 1 };
+      const extra = { rotations, certExpiry: "720h" };
+      await op("up 6a (worker 5 taken out)", () => engine().up(program(extra, [1, 2, 3, 4])));
+      expect(await on(h(5), "docker info --format '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+      const up = await op("up 6b (worker 5 added again)", () => engine().up(program(extra)));
+      expect(up.changes.create).toBeGreaterThanOrEqual(3);
+      const rows = await lab.nodes(FIRST);
+      expect(rows.map((r) => `${r.hostname}:${r.state}`).sort()).toEqual(
+        [1, 2, 3, 4, 5].map((i) => `${h(i)}:ready`),
+      );
+      expect(await eventually(120, () => converged())).toBe(true);
+      tasks = await runningTasks();
+    });
+
     const config: Extra = {
       rotations: { caGeneration: 1, workerTokenGeneration: 1, managerTokenGeneration: 1 },
       certExpiry: "720h",
@@ -220,7 +237,10 @@ describeLab(
       const up = await op("up 9 (recovery resumes: managers 2 and 3 leave and rejoin)", () =>
         engine().up(program(recovering)),
       );
-      expect(up.output).toContain("leaving the stale cluster state behind");
+      // Managers 2 and 3 left their stale state and joined again: new node ids; the survivor and the workers kept theirs.
+      const ids = up.outputs.nodeIds?.value as Record<string, string>;
+      for (const i of [2, 3]) expect(ids[h(i)]).not.toBe(firstIds[h(i)]);
+      for (const i of [1, 4]) expect(ids[h(i)]).toBe(firstIds[h(i)]);
       let rows: NodeRow[] = [];
       const healthy = async () => {
         rows = await lab.nodes(FIRST);
@@ -238,7 +258,6 @@ describeLab(
       expect(rows.map((r) => r.hostname).sort()).toEqual([1, 2, 3, 4, 5].map(h));
       expect(rows.filter((r) => r.state === "down")).toEqual([]);
       for (const r of rows) expect(r.labels.slot).toBe(r.hostname.slice(-1));
-      const ids = up.outputs.nodeIds?.value as Record<string, string>;
       for (const r of rows) expect(ids[r.hostname]).toBe(r.id);
       expect(await eventually(120, () => converged())).toBe(true);
       for (const i of [2, 3])
