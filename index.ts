@@ -34,7 +34,7 @@ export type { CicdHostCommonArgs, CicdPort } from "./components/cicd/common";
 export type { HostSize } from "./components/cicd/validate";
 export { PINNED_VERSIONS } from "./components/cicd/versions";
 export { SwarmCluster } from "./components/cluster/swarmCluster";
-export type { SwarmClusterArgs } from "./components/cluster/args";
+export type { QuorumRecovery, SwarmClusterArgs, SwarmRotations } from "./components/cluster/args";
 export type { SwarmNodeArgs, SwarmClusterLike, NodeRole, NodeAvailability } from "./components/cluster/types";
 export { AwsHosts } from "./components/hosts/aws/awsHosts";
 export type { AwsHostsArgs } from "./components/hosts/aws/awsHosts";

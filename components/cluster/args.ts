@@ -40,8 +40,20 @@ export interface SwarmClusterArgs {
   defaultAddrPool?: string[];
   /** Prefix length of each overlay subnet carved from `defaultAddrPool`. Default: 24. */
   defaultAddrPoolMaskLength?: number;
-  /** Validity of node certificates ("2160h", "90d"; at least 1h). Default: "2160h" (90 days). */
+  /**
+   * Validity of node certificates ("2160h", "90d"; at least 1h). Changing it on a running swarm is
+   * `docker swarm update --cert-expiry`: nodes get certificates of the new validity at their next
+   * renewal, no task restarts. Read back by `pulumi refresh` (a change made by hand shows as drift).
+   * Default: "2160h" (90 days).
+   */
   certExpiry?: string;
+  /** Rotations of the swarm's credentials, each run once when its generation is raised. Default: none. */
+  rotations?: SwarmRotations;
+  /**
+   * Recover a swarm that lost its manager quorum (see docs/day2.md, "Quorum loss"): set it when
+   * `pulumi up` refuses with "the swarm has lost its manager quorum". Default: none (no recovery).
+   */
+  recoverQuorum?: QuorumRecovery;
   /**
    * The nodes advertise addresses in different networks (e.g. public IPs across clouds): overlay
    * traffic crosses untrusted networks, so workloads default to encrypted overlays and host
@@ -71,4 +83,36 @@ export interface SwarmClusterArgs {
    * when none is pinned). Default: none.
    */
   dockerSshOpts?: string[];
+}
+
+/**
+ * Credential rotations as declarations: raise a generation and the next `pulumi up` rotates once on
+ * a running swarm (Docker re-issues certificates or tokens; no task restarts). Generations only go
+ * up; lowering one, or leaving it as is, rotates nothing. Setting one on a new cluster records it
+ * without rotating.
+ */
+export interface SwarmRotations {
+  /**
+   * Raise to rotate the swarm's root CA (`docker swarm ca --rotate`): a new CA key and certificate,
+   * every node's certificate re-issued under it (the up waits until all nodes have theirs, so all
+   * nodes must be up), and the join tokens change with the CA (the outputs follow). Default: 0.
+   */
+  caGeneration?: number;
+  /** Raise to rotate the worker join token (`docker swarm join-token --rotate worker`). Default: 0. */
+  workerTokenGeneration?: number;
+  /** Raise to rotate the manager join token (`docker swarm join-token --rotate manager`). Default: 0. */
+  managerTokenGeneration?: number;
+}
+
+/**
+ * An explicit recovery from lost manager quorum: `docker swarm init --force-new-cluster` on
+ * `survivor` (a single-manager swarm that keeps the cluster's services, networks, secrets and
+ * workers), then every other manager leaves its stale cluster state and joins again, and their old
+ * entries are removed from the node list. It runs once per `generation`.
+ */
+export interface QuorumRecovery {
+  /** Host name (in `nodes`) of a manager whose dockerd still answers: the swarm restarts from its Raft state. */
+  survivor: string;
+  /** Raise (1, 2, ...) to run the recovery again after a later quorum loss. Must be at least 1. */
+  generation: number;
 }

@@ -91,7 +91,12 @@ function plain(conn: ResolvedConnection) {
  * Runs `script` on the host of `conn` over the system ssh, `stdin` on the script's fd 3. Retries
  * while ssh itself fails to connect (exit 255), then fails with the host and stderr (never stdin).
  */
-async function runOn(conn: ResolvedConnection, what: string, script: string, stdin = ""): Promise<string> {
+export async function runOn(
+  conn: ResolvedConnection,
+  what: string,
+  script: string,
+  stdin = "",
+): Promise<string> {
   const target = plain(conn);
   const args = [
     ...dockerSshOptions(target, conn.proxy ? plain(conn.proxy) : undefined),
@@ -137,7 +142,7 @@ const lastLine = (text: string) =>
     .pop() ?? "";
 
 /** The node's own view: its swarm state and node id. */
-async function hostStatus(conn: ResolvedConnection): Promise<{ state: string; nodeId: string }> {
+export async function hostStatus(conn: ResolvedConnection): Promise<{ state: string; nodeId: string }> {
   const [state, nodeId] = lastLine(
     await runOn(conn, "reading the swarm state", renderNodeStatusScript()),
   ).split("|");

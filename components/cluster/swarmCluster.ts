@@ -25,6 +25,8 @@ import { renderJoinScript, renderLeaveScript } from "./scripts/join";
 import { renderDeregisterScript, renderRegisteredScript } from "./scripts/node";
 import { SwarmNodeState } from "./nodeState";
 import { TOKENS, withTokenAliases } from "../tokens";
+import { SwarmState } from "./swarmState";
+import { validateDay2Args } from "./validateDay2";
 
 const TYPE = TOKENS.SwarmCluster.type;
 
@@ -70,6 +72,8 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
   readonly unlockKey: pulumi.Output<string>;
   /** The swarm's cluster id. */
   readonly clusterId: pulumi.Output<string>;
+  /** SHA-256 of the swarm's root CA certificate (PEM): changes when `rotations.caGeneration` is raised. */
+  readonly caFingerprint: pulumi.Output<string>;
   /** The first manager's swarm endpoint, "ip:2377". */
   readonly managerAddress: pulumi.Output<string>;
   /** Swarm node id of every host, by host name. */
@@ -99,12 +103,13 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
 
   constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const owner: CheckOwner = { type: TYPE, name };
-    const { certExpiry, network } = validateComponentArgs(TYPE, name, () => {
+    const { certExpiry, network, generations } = validateComponentArgs(TYPE, name, () => {
       validateNodes(args.nodes, args.allowEvenManagers ?? false);
       validateSwarmSettings(args);
       return {
         certExpiry: normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h"),
         network: resolveClusterNetwork(args),
+        generations: validateDay2Args(args, args.nodes),
       };
     });
     super(TYPE, name, {}, withTokenAliases("SwarmCluster", opts));
@@ -227,6 +232,33 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     );
     const initResult = pulumi.secret(init.stdout.apply((out) => parseInitResult(name, out, this)));
 
+    // The swarm-wide state that changes on a running swarm (swarmState.ts): certificate expiry,
+    // CA and join-token rotations, the quorum probe that stops a run before it makes a lost quorum
+    // worse, and the explicit recovery. Joins and node resources take the CURRENT tokens from it,
+    // so a node added after a rotation joins with the new token.
+    const swarm = new SwarmState(
+      `${name}-swarm`,
+      {
+        cluster: name,
+        managers: managers.map((m) => ({
+          host: m.host.name,
+          advertiseAddr: m.host.advertiseAddr,
+          connection: m.host.connection,
+        })),
+        certExpiry,
+        generations,
+        survivor: args.recoverQuorum?.survivor ?? "",
+        secrets: initResult.apply((r) => ({ unlockKey: r.unlockKey, clusterId: r.clusterId })),
+        initialTokens: initResult.apply((r) => ({ worker: r.workerToken, manager: r.managerToken })),
+      },
+      { parent: this, dependsOn: [init, ...managers.flatMap((m) => hostDeps(m.host))] },
+    );
+    const tokens = pulumi.secret(swarm.tokens);
+    // After a recovery every node's settings are applied again (node ids of rejoined managers changed).
+    const nodeReconcile = pulumi
+      .output(reconcile)
+      .apply((r) => (generations.recovery > 0 ? `${r}|quorum-recovery:${generations.recovery}` : r));
+
     const join = (node: SwarmNodeArgs, remoteManagers: SwarmNodeArgs[], after: pulumi.Resource[]) => {
       const admin = adminOf(node).host;
       const adminClaim = claimFor(name, node.host.name, admin.connection);
@@ -245,13 +277,13 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
         { dependsOn: hostDeps(admin) },
       );
       const stdin = pulumi
-        .all([initResult, node.host.advertiseAddr, addrs(remoteManagers)])
-        .apply(([init, advertiseAddr, remotes]) => {
+        .all([initResult, tokens, node.host.advertiseAddr, addrs(remoteManagers)])
+        .apply(([init, current, advertiseAddr, remotes]) => {
           const body = {
             ListenAddr: "0.0.0.0:2377",
             AdvertiseAddr: advertiseAddr,
             RemoteAddrs: remotes.map((addr) => `${addr}:2377`),
-            JoinToken: node.role === "manager" ? init.managerToken : init.workerToken,
+            JoinToken: node.role === "manager" ? current.manager : current.worker,
           };
           return `${JSON.stringify(body)}\n${init.unlockKey}\n${init.clusterId}\n`;
         });
@@ -271,7 +303,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
           ),
           stdin: pulumi.secret(stdin),
         },
-        { dependsOn: [init, registration, ...after] },
+        { dependsOn: [init, swarm, registration, ...after] },
       );
       joined.set(node, membership);
       return membership;
@@ -299,12 +331,12 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
           connection: node.host.connection,
           adminConnection: admin.host.connection,
           joinAddrs: addrs(managers),
-          secrets: initResult.apply((init) => ({
-            joinToken: node.role === "manager" ? init.managerToken : init.workerToken,
+          secrets: pulumi.all([initResult, tokens]).apply(([init, current]) => ({
+            joinToken: node.role === "manager" ? current.manager : current.worker,
             unlockKey: init.unlockKey,
             clusterId: init.clusterId,
           })),
-          reconcile,
+          reconcile: nodeReconcile,
         },
         {
           parent: this,
@@ -325,10 +357,11 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     }
     const configured = nodes.map(configure);
 
-    this.managerJoinToken = pulumi.secret(initResult.apply((r) => r.managerToken));
-    this.workerJoinToken = pulumi.secret(initResult.apply((r) => r.workerToken));
+    this.managerJoinToken = pulumi.secret(tokens.apply((t) => t.manager));
+    this.workerJoinToken = pulumi.secret(tokens.apply((t) => t.worker));
     this.unlockKey = pulumi.secret(initResult.apply((r) => r.unlockKey));
     this.clusterId = pulumi.unsecret(initResult.apply((r) => r.clusterId));
+    this.caFingerprint = swarm.caFingerprint;
     this.managerAddress = pulumi.output(first.host.advertiseAddr).apply((addr) => `${addr}:2377`);
     // From the node resources: a node that left and joined again has a new id.
     this.nodeIds = pulumi
@@ -353,6 +386,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       workerJoinToken: this.workerJoinToken,
       unlockKey: this.unlockKey,
       clusterId: this.clusterId,
+      caFingerprint: this.caFingerprint,
       managerAddress: this.managerAddress,
       nodeIds: this.nodeIds,
     });

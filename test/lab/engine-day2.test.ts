@@ -183,7 +183,8 @@ describeLab(
       // sending its previous output in the environment (registration re-runs its `echo`);
       // the Docker provider gets the connection's key and pinned host key. Nothing is replaced.
       const upgradeChanges = (r: EngineResult) => {
-        expect(r.changes).toMatchObject({ create: 5, delete: 5 });
+        // Five node resources and the swarm resource come, the five settings Commands go.
+        expect(r.changes).toMatchObject({ create: 6, delete: 5 });
         expect(Object.keys(r.changes).sort()).toEqual(
           Object.keys(r.changes)
             .filter((k) => ["create", "delete", "update"].includes(k))
@@ -237,7 +238,7 @@ describeLab(
       ).toEqual([]);
       expect(
         after.deployment.resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource"),
-      ).toHaveLength(5);
+      ).toHaveLength(6);
       const again = await op("up 3 (nothing changed)", () => engine().up(program(full)));
       expect(again.changes).toEqual({});
     });
@@ -342,7 +343,7 @@ describeLab(
         deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] };
       };
       const nodes = decrypted.deployment.resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
-      expect(nodes).toHaveLength(5);
+      expect(nodes).toHaveLength(6);
       const keyLine = lab.privateKey.split("\n").find((l) => l.length > 20 && !l.startsWith("-----"))!;
       for (const n of nodes) {
         const provider = JSON.stringify(n.outputs?.__provider ?? "");

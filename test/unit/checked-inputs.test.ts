@@ -245,5 +245,6 @@ describe("SwarmCluster holds an Output advertiseAddr to validateNodes' rule", ()
     // Positive control: the prepare script (which does not take the node's own address) was
     // registered; init, which does, was not.
     expect(commands.map((c) => c.name)).toEqual(["late-node-1-prepare"]);
-  });
+    // The first import of the cluster module compiles it (ts-jest): seconds on a busy 2-core machine.
+  }, 60_000);
 });

@@ -76,7 +76,9 @@ describe("SwarmCluster under mocks", () => {
     const names = mine.map((r) => r.name).sort();
     const perNode = (n: number) =>
       ["join", "node", "prepare", "registration"].map((s) => `prod-node-${n}-${s}`);
-    expect(names).toEqual(["prod-docker", "prod-init", ...[1, 2, 3, 4, 5].flatMap(perNode)].sort());
+    expect(names).toEqual(
+      ["prod-docker", "prod-init", "prod-swarm", ...[1, 2, 3, 4, 5].flatMap(perNode)].sort(),
+    );
     expect(run.named("prod-docker").type).toBe("pulumi:providers:docker");
     expect(mine.filter((r) => r.type === "command:remote:Command")).toHaveLength(16);
     // Each node's drift-prone state is one dynamic resource with a read (not a Command).
@@ -85,7 +87,14 @@ describe("SwarmCluster under mocks", () => {
         .filter((r) => r.type === "pulumi-nodejs:dynamic:Resource")
         .map((r) => r.name)
         .sort(),
-    ).toEqual([1, 2, 3, 4, 5].map((n) => `prod-node-${n}-node`));
+    ).toEqual([
+      "prod-node-1-node",
+      "prod-node-2-node",
+      "prod-node-3-node",
+      "prod-node-4-node",
+      "prod-node-5-node",
+      "prod-swarm",
+    ]);
     expect(await valueOf(cluster.nodeIds)).toEqual({
       "node-1": "id-1",
       "node-2": "id-2",

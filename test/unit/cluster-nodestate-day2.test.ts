@@ -78,7 +78,10 @@ describe("SwarmNodeState (day 2: a node's drift-prone state as a resource with a
       "node-4": "id-4",
     });
     const nodes = run.resources.filter(
-      (r) => r.name.startsWith("d2-") && r.type === "pulumi-nodejs:dynamic:Resource",
+      (r) =>
+        r.name.startsWith("d2-") &&
+        r.type === "pulumi-nodejs:dynamic:Resource" &&
+        r.inputs.kind === "swarm:cluster:Node",
     );
     expect(nodes.map((n) => n.name)).toEqual([1, 2, 3, 4].map((n) => `d2-node-${n}-node`));
     expect(

@@ -246,7 +246,8 @@ describe("secret-leak check over the whole program under mocks", () => {
       privateKey: SECRETS.sshPrivateKey,
     });
     const cluster = new lib.SwarmCluster("broken", { nodes: [{ host: hosts[0], role: "manager" }] });
-    const token = pulumi.unsecret(cluster.workerJoinToken);
+    // (The unlock key comes straight from init; the join tokens pass through the swarm resource.)
+    const token = pulumi.unsecret(cluster.unlockKey);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 3000);
       (token as unknown as { promise(): Promise<unknown> }).promise().catch((err: Error) => {

@@ -21,7 +21,7 @@ describe("stack dev (stacks/Pulumi.dev.yaml) under mocks", () => {
       "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 1,
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 6,
       "command:remote:Command": 7,
-      "pulumi-nodejs:dynamic:Resource": 2,
+      "pulumi-nodejs:dynamic:Resource": 3,
       "docker:index/network:Network": 1,
       "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,

@@ -38,7 +38,7 @@ describe("stack hybrid (stacks/Pulumi.hybrid.yaml) under mocks", () => {
       "alicloud:vpc/network:Network": 1,
       "alicloud:vpc/switch:Switch": 3,
       "command:remote:Command": 16,
-      "pulumi-nodejs:dynamic:Resource": 5,
+      "pulumi-nodejs:dynamic:Resource": 6,
       "docker:index/network:Network": 1,
       "docker:index/service:Service": 1,
       "pulumi:providers:alicloud": 1,

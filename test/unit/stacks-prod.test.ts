@@ -27,7 +27,7 @@ describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
       "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 5,
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 44,
       "command:remote:Command": 36,
-      "pulumi-nodejs:dynamic:Resource": 6,
+      "pulumi-nodejs:dynamic:Resource": 7,
       "docker:index/network:Network": 2,
       "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,

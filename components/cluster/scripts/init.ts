@@ -12,8 +12,12 @@ export interface InitOptions {
   defaultAddrPool: string[];
   /** Prefix length of each overlay subnet carved from the pools. */
   defaultAddrPoolMaskLength?: number;
-  /** Validity of node certificates, as a Go duration ("2160h0m0s"). */
-  certExpiry: string;
+  /**
+   * Validity of the first node certificates, as a Go duration ("2160h0m0s"), given to `swarm init`
+   * only; a running swarm's expiry is kept in line by the swarm resource (swarmState.ts).
+   * Default: Docker's (2160h).
+   */
+  certExpiry?: string;
   /** Lock managers' Raft keys at rest (needs the unlock key after each dockerd restart). */
   autolock: boolean;
 }
@@ -21,7 +25,7 @@ export interface InitOptions {
 /**
  * Renders the script run on the first manager: `swarm init` when the host is in no swarm yet
  * (unless another declared manager already runs one: then it stops rather than split the swarm),
- * aligns autolock and cert expiry, and prints the cluster id, its node id, both join tokens and the
+ * aligns autolock (the certificate expiry is the swarm resource's: swarmState.ts), and prints the cluster id, its node id, both join tokens and the
  * unlock key as one JSON line. That stdout is secret; the command runs with logging off.
  */
 export function renderInitScript(opts: InitOptions): string {
@@ -32,8 +36,7 @@ export function renderInitScript(opts: InitOptions): string {
     "0.0.0.0:2377",
     "--data-path-port",
     String(opts.dataPathPort),
-    "--cert-expiry",
-    opts.certExpiry,
+    ...(opts.certExpiry !== undefined ? ["--cert-expiry", opts.certExpiry] : []),
     ...opts.defaultAddrPool.flatMap((cidr) => ["--default-addr-pool", cidr]),
     ...(opts.defaultAddrPoolMaskLength !== undefined && opts.defaultAddrPool.length > 0
       ? ["--default-addr-pool-mask-length", String(opts.defaultAddrPoolMaskLength)]
@@ -68,11 +71,6 @@ autolock_now=$(dk info --format '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLock
 if [ "$autolock_now" != ${opts.autolock ? "true" : "false"} ]; then
   log "setting autolock=${opts.autolock}"
   dk swarm update --autolock=${opts.autolock} >/dev/null
-fi
-expiry_now=$(dk info --format '{{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
-if [ "$expiry_now" != ${shq(opts.certExpiry)} ]; then
-  log "setting cert expiry ${opts.certExpiry}"
-  dk swarm update --cert-expiry ${shq(opts.certExpiry)} >/dev/null
 fi
 
 cluster_id=$(dk info --format '{{.Swarm.Cluster.ID}}')
