@@ -25,20 +25,29 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
 host_name=${host}
 script_task=${shq(options.task ?? "")}
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 log() { printf 'pulumi-swarm[%s]: %s\\n' "$host_name" "$*" >&2; }
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 fail() { printf 'pulumi-swarm[%s]: ERROR: %s%s\\n' "$host_name" "\${script_task:+$script_task: }" "$*" >&2; exit 1; }
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 dk() { $SUDO docker "$@"; }
 # A stopped dockerd makes \`docker info\` print an empty line before failing: report "unreachable".
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 swarm_state() {
   local state
   state=$(dk info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null) || state=""
   state=\${state//[[:space:]]/}
   echo "\${state:-unreachable}"
 }
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 not_pending() { [ "$(swarm_state)" != pending ]; }
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 is_active() { [ "$(swarm_state)" = active ]; }
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 is_manager() { [ "$(dk info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ]; }
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 not_manager() { ! is_manager; }
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 docker_socket() {
   local sock
   sock=$(dk context inspect --format '{{.Endpoints.docker.Host}}' 2>/dev/null || true)
@@ -47,6 +56,7 @@ docker_socket() {
   echo "$sock"
 }
 # api METHOD PATH: request body on stdin, response body on stdout; fails with Docker's message.
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 api() {
   local out code
   out=$(mktemp)
@@ -61,6 +71,7 @@ api() {
   rm -f "$out"
 }
 # wait_for SECONDS DESCRIPTION COMMAND...: polls until COMMAND succeeds, fails after SECONDS.
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 wait_for() {
   local seconds=$1 what=$2 i
   shift 2
@@ -71,6 +82,7 @@ wait_for() {
   fail "timed out after \${seconds}s waiting for $what"
 }
 # quorum_allows_losing N: would N fewer reachable managers keep a Raft majority?
+# shellcheck disable=SC2317 # a library function: a script calls it by name, through wait_for, or not at all
 quorum_allows_losing() {
   local managers total reachable remaining
   managers=$(dk node ls --filter role=manager --format '{{.ManagerStatus}}')

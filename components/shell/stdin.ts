@@ -12,6 +12,8 @@ export interface BundleFile {
   content: string;
 }
 
+import { shq } from "./quote";
+
 const FILE_NAME = /^[A-Za-z0-9._-]+$/;
 
 function requireFileName(name: string): void {
@@ -43,15 +45,15 @@ export function receiveBundleSnippet(dirVariable: string, expected: string[]): s
   if (!/^[a-z_][a-z0-9_]*$/.test(dirVariable))
     throw new Error(`${dirVariable} is not a script variable name`);
   expected.forEach(requireFileName);
-  const list = expected.join(" ");
   return `umask 077
 install -d -m 0700 "$${dirVariable}"
+expected_files=(${expected.map(shq).join(" ")})
 received=" "
 while IFS=' ' read -r file_name file_data <&3 || [ -n "$file_name" ]; do
   [ -n "$file_name" ] || continue
-  case " ${list} " in
+  case " \${expected_files[*]} " in
     *" $file_name "*) ;;
-    *) fail "standard input carried an unexpected file '$file_name' (expected: ${list})" ;;
+    *) fail "standard input carried an unexpected file '$file_name' (expected: \${expected_files[*]})" ;;
   esac
   tmp="$${dirVariable}/.$file_name.new"
   printf '%s' "$file_data" | base64 -d >"$tmp" || fail "could not decode $file_name from standard input"
@@ -59,10 +61,10 @@ while IFS=' ' read -r file_name file_data <&3 || [ -n "$file_name" ]; do
   if cmp -s "$tmp" "$${dirVariable}/$file_name"; then rm -f "$tmp"; else mv -f "$tmp" "$${dirVariable}/$file_name"; fi
   received="$received$file_name "
 done
-for file_name in ${list}; do
+for file_name in "\${expected_files[@]}"; do
   case "$received" in
     *" $file_name "*) ;;
-    *) fail "standard input did not carry $file_name (expected: ${list})" ;;
+    *) fail "standard input did not carry $file_name (expected: \${expected_files[*]})" ;;
   esac
 done`;
 }

@@ -1,3 +1,4 @@
+import { scriptOf } from "../../components/shell";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import { ComposeStack } from "../../components/workloads/composeStack";
@@ -228,7 +229,7 @@ ${extra}`;
 
       // The command the engine ran is the pure renderer's text with the component's defaults, byte for byte.
       const { inputs } = await stackCommandState();
-      expect(inputs.create).toBe(
+      expect(scriptOf(String(inputs.create))).toBe(
         renderStackDeployScript({ stackName: "shop", withRegistryAuth: false, prune: true, wait: true }),
       );
       expect(inputs.delete).toBe(renderStackRemoveScript("shop", 60));

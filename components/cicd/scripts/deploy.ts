@@ -43,7 +43,8 @@ export interface ComposeDeployOptions {
  * timeout naming the tool, the URL, the last status and where to look. Needs `fail` and `curl`.
  */
 export function waitHealthSnippet(tool: string, health: HealthCheck, diagnostics: string): string {
-  return `health_url=${shq(health.url)}
+  return `health_tool=${shq(tool)}
+health_url=${shq(health.url)}
 health_expect=${shq(health.expect ?? "")}
 health_body=$(mktemp)
 trap 'rm -f "$health_body"' EXIT
@@ -55,7 +56,7 @@ while :; do
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
     ${diagnostics} >&2 || true
-    fail "${tool} did not answer on $health_url within ${health.timeoutSeconds} s (last HTTP status \${code:-none}); look at its containers' state above and their logs"
+    fail "$health_tool did not answer on $health_url within ${health.timeoutSeconds} s (last HTTP status \${code:-none}); look at its containers' state above and their logs"
   fi
   sleep 5
 done

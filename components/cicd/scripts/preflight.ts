@@ -78,7 +78,7 @@ if [ "$mem_kb" -lt "$min_mem_kb" ]; then
 fi
 
 cpus=$(grep -c '^processor' "$proc/cpuinfo" 2>/dev/null || true)
-[ -n "$cpus" ] && [ "$cpus" -gt 0 ] || fail "cannot count CPUs in $proc/cpuinfo"
+if [ -z "$cpus" ] || [ "$cpus" -le 0 ]; then fail "cannot count CPUs in $proc/cpuinfo"; fi
 if [ "$cpus" -lt "$need_cpus" ]; then
   problems+=("CPUs: has $cpus; needs $need_cpus")
 fi

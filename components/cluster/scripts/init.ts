@@ -78,7 +78,7 @@ node_id=$(dk info --format '{{.Swarm.NodeID}}')
 worker_token=$(dk swarm join-token -q worker)
 manager_token=$(dk swarm join-token -q manager)
 unlock_key=""
-if [ ${opts.autolock ? "true" : "false"} = true ]; then unlock_key=$(dk swarm unlock-key -q); fi
+${opts.autolock ? "unlock_key=$(dk swarm unlock-key -q)" : ""}
 printf '{"clusterId":"%s","nodeId":"%s","workerToken":"%s","managerToken":"%s","unlockKey":"%s"}\\n' \\
   "$cluster_id" "$node_id" "$worker_token" "$manager_token" "$unlock_key"
 `;

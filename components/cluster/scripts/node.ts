@@ -58,8 +58,9 @@ for id in $(dk node ls -q); do
 done
 
 role_now=$(dk node inspect --format '{{.Spec.Role}}' "$NODE")
-if [ "$role_now" != ${opts.role} ]; then
-  if [ ${opts.role} = worker ]; then
+ROLE=${shq(opts.role)}
+if [ "$role_now" != "$ROLE" ]; then
+  if [ "$ROLE" = worker ]; then
     quorum_allows_losing 1 || fail "demoting node $NODE would lose Raft quorum; bring the other managers back first"
     dk node demote "$NODE" >/dev/null
   else
@@ -69,6 +70,7 @@ if [ "$role_now" != ${opts.role} ]; then
 fi
 
 declare -A current=()
+# shellcheck disable=SC2016 # a Go template for docker, not shell: its $k and $v must stay literal
 while IFS='=' read -r key value; do
   [ -n "$key" ] && current[$key]=$value
 done < <(dk node inspect --format '{{range $k, $v := .Spec.Labels}}{{$k}}={{$v}}{{"\\n"}}{{end}}' "$NODE")
