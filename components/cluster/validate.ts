@@ -15,11 +15,9 @@ export function isValidManagerCount(managers: number, allowEven = false): boolea
   );
 }
 
-/** True for labels known now: a plain map of plain strings (no Output anywhere). */
+/** True for labels known now: a plain map with no Output or Promise in it (its values are checked as they are). */
 export function plainLabels(labels: SwarmNodeArgs["labels"]): labels is Record<string, string> | undefined {
-  return (
-    labels === undefined || (isKnown(labels) && Object.values(labels).every((v) => typeof v === "string"))
-  );
+  return labels === undefined || (isKnown(labels) && Object.values(labels).every((v) => isKnown(v)));
 }
 
 /** Throws unless every node label has a key Docker accepts (not this library's own) and a single-line value. */
