@@ -231,7 +231,9 @@ describeLab(
       expect(
         await eventually(60, async () => (await lab.ssh(FIRST, "timeout 20 docker node ls -q")).code === 0),
       ).toBe(true);
-      expect(await eventually(120, () => converged())).toBe(true);
+      // Tasks that ran on the stopped managers are rescheduled once the forced cluster marks them
+      // down: 120 s was not always enough on the loaded 2-core lab machine.
+      expect(await eventually(300, () => converged())).toBe(true);
       // The two managers come back holding the old cluster's state.
       for (const i of [2, 3]) await on(h(i), "dockerd-ctl start");
       const up = await op("up 9 (recovery resumes: managers 2 and 3 leave and rejoin)", () =>
