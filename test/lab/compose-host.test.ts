@@ -75,10 +75,17 @@ describeLab(
       const again = await op("up 2 (unchanged)", () => stack!.up());
       expect(again.changes).toEqual({});
       const state = (await stack!.stack.exportStack()).deployment as {
-        resources: { type: string; inputs: { create: string; stdin: string } }[];
+        resources: { type: string; inputs: { create: string; stdin: string | { plaintext: string } } }[];
       };
       const command = state.resources.find((r) => r.type === "command:remote:Command")!;
-      const rerun = await lab.ssh(HOST, command.inputs.create, command.inputs.stdin);
+      // The stdin is a secret in state: the export shows it as { plaintext: <JSON string> }.
+      const stdin = command.inputs.stdin;
+      expect(typeof stdin).toBe("object");
+      const rerun = await lab.ssh(
+        HOST,
+        command.inputs.create,
+        JSON.parse((stdin as { plaintext: string }).plaintext) as string,
+      );
       console.log(`script run again by hand: exit ${rerun.code}\n${rerun.stderr}`);
       expect(rerun.code).toBe(0);
       expect(await container()).toBe(before);

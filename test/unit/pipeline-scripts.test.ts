@@ -8,6 +8,7 @@ import {
   requireDeployTargets,
 } from "../../components/cicd/deployGate";
 import { renderPipelineScript } from "../../components/cicd/pipelineScript";
+import { renderComposeDownScript, renderComposeUpScript } from "../../components/cicd/composeHostScripts";
 import { Sandbox, sandbox } from "./cicd-helpers";
 
 const TARGETS: DeployTarget[] = [
@@ -19,10 +20,10 @@ const ALLOWED =
   "allowed: docker service update [--with-registry-auth] [--no-resolve-image] [--detach=false] [--quiet] --image <repository>:<tag>|<repository>@sha256:<digest> <service>, for web <- 10.0.1.5:5000/team/web, api <- harbor.example.com/team/api\n";
 
 /** bash -n and shellcheck (Debian's) on a rendered script; shellcheck missing fails under CI. */
-function lint(script: string): void {
-  const syntax = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
+function lint(script: string, shell: "bash" | "sh" = "bash"): void {
+  const syntax = spawnSync(shell === "sh" ? "dash" : "bash", ["-n"], { input: script, encoding: "utf8" });
   expect(syntax.stderr).toBe("");
-  const check = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
+  const check = spawnSync("shellcheck", ["-s", shell, "-"], { input: script, encoding: "utf8" });
   if (check.error) {
     if (process.env.CI) throw new Error("shellcheck is not installed (apt-get install shellcheck)");
     console.warn("shellcheck is not installed; the script was NOT linted");
@@ -246,5 +247,19 @@ esac`,
     expect(() =>
       renderPipelineScript({ ...options, manager: { ...options.manager, user: "$(id)" } }),
     ).toThrow('pipeline.manager.user: received "$(id)"');
+  });
+});
+
+describe("ComposeHost scripts", () => {
+  it("are dash -n and shellcheck (sh) clean, and refuse bad names and directories", () => {
+    lint(renderComposeUpScript({ project: "tools", directory: "/srv/pulumi-swarm/compose/tools" }), "sh");
+    lint(renderComposeDownScript({ project: "tools", directory: "/srv/x", removeVolumes: true }), "sh");
+    expect(() => renderComposeUpScript({ project: "Tools;id", directory: "/srv/x" })).toThrow(
+      'projectName: received "Tools;id".',
+    );
+    expect(() => renderComposeUpScript({ project: "tools", directory: "/etc" })).toThrow(
+      'directory: received "/etc". Use an absolute directory of its own',
+    );
+    expect(() => renderComposeUpScript({ project: "tools", directory: "/srv/../etc" })).toThrow("directory");
   });
 });
