@@ -146,6 +146,12 @@ export function buildDelivery(
     };
   };
 
+  // Harbor is created after Jenkins (resource order is part of the stacks' contract); the deploy
+  // targets' repositories wait for its registry name.
+  let setHarborRegistry: (registry: pulumi.Input<string> | undefined) => void = () => undefined;
+  const harborRegistry = new Promise<pulumi.Input<string> | undefined>(
+    (resolve) => (setHarborRegistry = resolve),
+  );
   if (cicd.gitlab) {
     const vm = vmOf("gitlab");
     layer.gitlab = new GitLabHost("gitlab", {
@@ -167,7 +173,19 @@ export function buildDelivery(
       ...(cicd.jenkins.httpPort !== undefined ? { httpPort: cicd.jenkins.httpPort } : {}),
       ...(cicd.jenkins.agentPort !== undefined ? { agentPort: cicd.jenkins.agentPort } : {}),
       ...(cicd.jenkins.version !== undefined ? { version: cicd.jenkins.version } : {}),
-      ...(cicd.jenkins.deployToSwarm !== false ? { authorizeOn: [cluster.managerHost] } : {}),
+      // The deploy key goes to the manager only with the services it may roll (the deploy gate).
+      // With Harbor in the stack, a target's repository is a path in it ("team/web").
+      ...(cicd.jenkins.deployToSwarm !== false && (cicd.jenkins.deployTargets ?? []).length > 0
+        ? {
+            authorizeOn: [cluster.managerHost],
+            deployTargets: (cicd.jenkins.deployTargets ?? []).map((t) => ({
+              service: t.service,
+              repository: pulumi
+                .output(harborRegistry)
+                .apply((registry) => (registry ? `${registry}/${t.repository}` : t.repository)),
+            })),
+          }
+        : {}),
     });
   }
   if (cicd.sonarqube) {
@@ -193,11 +211,13 @@ export function buildDelivery(
       ...(cicd.harbor.httpsPort !== undefined ? { httpsPort: cicd.harbor.httpsPort } : {}),
       ...(cicd.harbor.version !== undefined ? { version: cicd.harbor.version } : {}),
       ...(cicd.harbor.withTrivy !== undefined ? { withTrivy: cicd.harbor.withTrivy } : {}),
+      installerSha256: cicd.harbor.installerSha256,
       ...(given(secrets.harborAdminPassword) !== undefined
         ? { adminPassword: secrets.harborAdminPassword }
         : {}),
     });
     layer.harbor = harbor;
+    setHarborRegistry(harbor.registry);
     if (cicd.harbor.trustOnNodes !== false) {
       layer.harborTrust = new RegistryTrust(
         "harbor-trust",
@@ -210,5 +230,6 @@ export function buildDelivery(
       );
     }
   }
+  if (!layer.harbor) setHarborRegistry(undefined);
   return layer;
 }

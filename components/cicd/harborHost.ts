@@ -47,10 +47,14 @@ export interface HarborHostArgs extends CicdHostCommonArgs {
   version?: string;
   /** Installer flavour: "online" pulls goharbor/* images, "offline" carries them. Default: "online". */
   installer?: HarborInstallerKind;
-  /** Where the host downloads the installer tarball. Default: the release's asset on GitHub. */
+  /** Where the host downloads the installer tarball, over HTTPS only (redirects too). Default: the release's asset on GitHub. */
   installerUrl?: string;
-  /** Expected SHA-256 (hex) of the installer tarball, checked on the host. Default: not checked. */
-  installerSha256?: string;
+  /**
+   * SHA-256 (64 lower-case hex digits) of the installer tarball. Required: the host checks the
+   * download against it before anything of it runs as root, and refuses a tarball that differs.
+   * Get it once from a copy you trust: `sha256sum harbor-online-installer-v2.15.2.tgz`.
+   */
+  installerSha256: string;
   /** Install the Trivy scanner too. Default: false. */
   withTrivy?: boolean;
   /** Initial admin password (made secret; Harbor reads it on first start only). Default: generated. */
@@ -112,16 +116,20 @@ export function planHarbor(args: HarborHostArgs): HarborPlan {
     fail("installer", installer, 'Use "online" or "offline".');
   }
   const installerUrl = args.installerUrl ?? harborInstallerUrl(version, installer);
-  if (!/^https?:\/\/[A-Za-z0-9._~:/?#@!&+,;=%-]+$/.test(installerUrl)) {
+  if (!/^https:\/\/[A-Za-z0-9._~:/?#@!&+,;=%-]+$/.test(installerUrl)) {
     fail(
       "installerUrl",
       installerUrl,
-      "Use an http(s) URL of the installer tarball without spaces or quotes.",
+      "Use an https:// URL of the installer tarball without spaces or quotes (the installer runs as root: plain http is refused).",
     );
   }
-  const installerSha256 = args.installerSha256 ?? "";
-  if (installerSha256 !== "" && !/^[0-9a-f]{64}$/.test(installerSha256)) {
-    fail("installerSha256", installerSha256, "Use the 64 lower-case hex digits of the tarball's SHA-256.");
+  const installerSha256 = args.installerSha256;
+  if (typeof installerSha256 !== "string" || !/^[0-9a-f]{64}$/.test(installerSha256)) {
+    fail(
+      "installerSha256",
+      installerSha256,
+      `Use the 64 lower-case hex digits of the tarball's SHA-256 (required: the installer runs as root), e.g. the output of \`sha256sum harbor-${installer}-installer-${version}.tgz\` on a copy you trust.`,
+    );
   }
   const extraNames = args.extraNames ?? [];
   extraNames.forEach((extra, index) => {

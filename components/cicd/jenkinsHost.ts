@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { SwarmHost } from "../hosts/types";
-import { fail, requireDnsLabel, validateComponentArgs } from "../validation";
+import { fail, validateComponentArgs } from "../validation";
+import { DeployTargetArgs, requireDeployTargets } from "./scripts/deployGate";
+import { authorizeGatedKey, requireManagers } from "./deployKey";
 import {
   CicdHostCommonArgs,
   CicdPort,
@@ -17,10 +19,8 @@ import {
   JENKINS_UID,
   deployKeyMarker,
   jenkinsPreUp,
-  renderAuthorizeKeyScript,
   renderJenkinsCompose,
   renderJenkinsPasswordScript,
-  renderRevokeKeyScript,
 } from "./scripts/jenkins";
 import { asRemoteCommand, renderBundle } from "../shell";
 import { requireDistinctPorts } from "./validate";
@@ -38,11 +38,17 @@ export interface JenkinsHostArgs extends CicdHostCommonArgs {
   version?: string;
   /**
    * Swarm managers on which Jenkins' deploy key is authorized for the SSH user of each host's
-   * connection (with `restrict`), so a pipeline can run
-   * `ssh <user>@<manager> docker service update --image ...`. That user must be allowed to use
-   * Docker there. Default: none (authorize `deployPublicKey` yourself).
+   * connection, behind the deploy gate (`restrict,command="<gate>"`): the key can run
+   * `docker service update --image <repository>:<tag>|@<digest> <service>` for `deployTargets`
+   * and nothing else. That user must be allowed to use Docker there. Default: none (authorize
+   * `deployPublicKey` yourself, e.g. with a `DeployKey`).
    */
   authorizeOn?: SwarmHost[];
+  /**
+   * The services Jenkins may roll on `authorizeOn`, each with the one image repository it may
+   * roll it to. Required when `authorizeOn` is not empty. Default: none.
+   */
+  deployTargets?: DeployTargetArgs[];
 }
 
 /** The ports Jenkins needs open, for the host's cloud firewall (usable before the host exists). */
@@ -59,6 +65,7 @@ export interface JenkinsPlan extends CommonPlan {
   agentPort: number;
   image: string;
   authorizeOn: SwarmHost[];
+  deployTargets: DeployTargetArgs[];
 }
 
 /** Validates {@link JenkinsHostArgs} (throws a ValidationError) and applies the defaults. */
@@ -72,15 +79,17 @@ export function planJenkins(args: JenkinsHostArgs): JenkinsPlan {
   ]);
   const image = plannedImage("version", args.version, "jenkins");
   const authorizeOn = args.authorizeOn ?? [];
-  if (!Array.isArray(authorizeOn))
-    fail("authorizeOn", authorizeOn, "Pass a list of SwarmHosts (swarm managers).");
-  const seen = new Set<string>();
-  authorizeOn.forEach((host, index) => {
-    requireDnsLabel(`authorizeOn[${index}].name`, host?.name);
-    if (seen.has(host.name)) fail(`authorizeOn[${index}].name`, host.name, "List each manager once.");
-    seen.add(host.name);
-  });
-  return { ...common, httpPort, agentPort, image, authorizeOn };
+  requireManagers("authorizeOn", authorizeOn, true);
+  const deployTargets = args.deployTargets ?? [];
+  if (authorizeOn.length > 0) requireDeployTargets("deployTargets", deployTargets);
+  else if (deployTargets.length > 0) {
+    fail(
+      "authorizeOn",
+      authorizeOn,
+      "deployTargets are given: list the swarm managers to authorize the deploy key on.",
+    );
+  }
+  return { ...common, httpPort, agentPort, image, authorizeOn, deployTargets };
 }
 
 /**
@@ -159,16 +168,14 @@ export class JenkinsHost extends pulumi.ComponentResource {
       [deploy],
     );
     for (const manager of plan.authorizeOn) {
-      hostCommand(
+      authorizeGatedKey(
         this,
         `${name}-authorize-${manager.name}`,
         manager,
-        {
-          create: asRemoteCommand(renderAuthorizeKeyScript(manager.name, deployKeyMarker(name))),
-          delete: asRemoteCommand(renderRevokeKeyScript(manager.name, deployKeyMarker(name))),
-          stdin: publicKey.apply((k) => `${k}\n`),
-        },
-        [],
+        publicKey,
+        deployKeyMarker(name),
+        plan.deployTargets,
+        "deployTargets",
       );
     }
 

@@ -195,6 +195,19 @@ export interface SwarmServiceArgs {
   serviceName?: string;
   /** Image reference, e.g. "tomcat:9.0". Checked when known at construction. */
   image: pulumi.Input<string>;
+  /**
+   * Who owns the image once the service exists. "pulumi": `image` is the truth; changing it rolls
+   * the service, and `pulumi up --refresh` puts back an image someone changed by hand. "pipeline":
+   * `image` is only the first image; after that a CI pipeline rolls the service
+   * (`docker service update --image`, e.g. through a `DeployKey`) and Pulumi never changes the
+   * image again: the `docker.Service` ignores changes to `taskSpec.containerSpec.image` and to
+   * `taskSpec.placement.platforms`, which Docker fills from the image when it resolves it
+   * (Pulumi's `ignoreChanges`). A plain `pulumi up` then leaves the pipeline's image alone; when
+   * you change another field of the service, refresh in the same run (`pulumi up --refresh`, or
+   * `options: refresh: always` in Pulumi.yaml) so the update re-sends the pipeline's image and not
+   * the one recorded at the last refresh. Default: "pulumi".
+   */
+  imageOwner?: "pulumi" | "pipeline";
   /** "replicated" (a fixed number of tasks) or "global" (one task per eligible node). Default: "replicated". */
   mode?: "replicated" | "global";
   /** Number of tasks of a replicated service (0 or more). Default: 1. Not allowed with mode "global". */

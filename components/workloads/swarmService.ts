@@ -23,6 +23,13 @@ function validate(name: string, args: SwarmServiceArgs): { serviceName: string; 
   const serviceName = args.serviceName ?? name;
   requireSwarmName("serviceName", serviceName);
   const plan = planService(args);
+  if (args.imageOwner !== undefined && args.imageOwner !== "pulumi" && args.imageOwner !== "pipeline") {
+    fail(
+      "imageOwner",
+      args.imageOwner,
+      'Use "pulumi" (the program sets the image) or "pipeline" (a CI pipeline rolls it after the first deploy).',
+    );
+  }
   checkFiles("secrets", args.secrets ?? [], "secret", "`data` or `secret`");
   checkFiles("configs", args.configs ?? [], "config", "`data` or `config`");
   (args.networks ?? []).forEach((n, i) => {
@@ -209,7 +216,11 @@ export class SwarmService extends pulumi.ComponentResource {
             }
           : {}),
       },
-      childOpts,
+      args.imageOwner === "pipeline"
+        ? // The pipeline rolls the image with `docker service update --image`; Pulumi keeps out of
+          // it, and out of the platform list Docker records when it resolves that image.
+          { ...childOpts, ignoreChanges: ["taskSpec.containerSpec.image", "taskSpec.placement.platforms"] }
+        : childOpts,
     );
 
     this.serviceId = this.service.id;

@@ -1,6 +1,6 @@
 /** The schema of `pulumi-swarm:cicd`: the delivery platform's tools and their hosts. */
 import { z } from "zod";
-import { bool, cidr, int, nonEmptyList, port, str } from "./fields";
+import { bool, cidr, int, nonEmptyList, port, str, swarmName } from "./fields";
 
 const toolHost = {
   /** AWS instance type (hosts.kind aws). */
@@ -39,8 +39,20 @@ export const cicdSchema = z.strictObject({
         httpPort: port().optional(),
         agentPort: port().optional(),
         deployToSwarm: bool().optional(),
+        deployTargets: z
+          .array(
+            z.strictObject(
+              {
+                service: swarmName("service"),
+                repository: str('Use an image repository such as "10.0.1.5/team/web" (no tag).'),
+              },
+              { error: 'Use { service: "web", repository: "<harbor>/team/web" }.' },
+            ),
+            { error: "Use a list of { service, repository }." },
+          )
+          .optional(),
       },
-      { error: "Use {} (defaults) or { instanceType, diskGb, httpPort, deployToSwarm }." },
+      { error: "Use {} (defaults) or { instanceType, diskGb, httpPort, deployToSwarm, deployTargets }." },
     )
     .optional(),
   sonarqube: z
@@ -56,8 +68,14 @@ export const cicdSchema = z.strictObject({
         httpsPort: port().optional(),
         withTrivy: bool().optional(),
         trustOnNodes: bool().optional(),
+        installerSha256: str(
+          "Give the SHA-256 of Harbor's installer tarball (64 lower-case hex digits): it runs as root.",
+        ).regex(/^[0-9a-f]{64}$/, {
+          error:
+            "Give the SHA-256 of Harbor's installer tarball (64 lower-case hex digits): it runs as root.",
+        }),
       },
-      { error: "Use {} (defaults) or { instanceType, diskGb, withTrivy, trustOnNodes }." },
+      { error: "Use { installerSha256 } plus optional instanceType, diskGb, withTrivy, trustOnNodes." },
     )
     .optional(),
 });

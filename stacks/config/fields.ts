@@ -58,3 +58,10 @@ export const labelMap = stringMap('Use a map of label names to values, e.g. { ti
     }
   },
 );
+
+/** A swarm object name (network, service, stack) as Docker accepts it. */
+export const swarmName = (what: string) =>
+  str(`Use a ${what} name of letters, digits, '_', '.' or '-' (starting with a letter or digit).`).regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    { error: `Use a ${what} name of letters, digits, '_', '.' or '-' (starting with a letter or digit).` },
+  );

@@ -1,12 +1,7 @@
 /** The schema of `pulumi-swarm:workloads`: overlay networks, services and compose stacks. */
 import { z } from "zod";
-import { bool, cidr, int, oneOf, port, str, stringMap } from "./fields";
+import { bool, cidr, int, oneOf, port, str, stringMap, swarmName } from "./fields";
 
-const swarmName = (what: string) =>
-  str(`Use a ${what} name of letters, digits, '_', '.' or '-' (starting with a letter or digit).`).regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
-    { error: `Use a ${what} name of letters, digits, '_', '.' or '-' (starting with a letter or digit).` },
-  );
 const durationText = str('Use a duration such as "10s" or "1m30s".').regex(
   /^(\d+(\.\d+)?(h|m|s|ms|us|ns))+$/,
   {

@@ -121,7 +121,9 @@ const stack = (over: Partial<StackArgs>) => () =>
 const ciHost = host(50, "ci-1");
 const gitlab = (over: Partial<GitLabArgs>) => () => new lib.GitLabHost("gl", { host: ciHost, ...over });
 const jenkins = (over: Partial<JenkinsArgs>) => () => new lib.JenkinsHost("jk", { host: ciHost, ...over });
-const harbor = (over: Partial<HarborArgs>) => () => new lib.HarborHost("hb", { host: ciHost, ...over });
+const HARBOR_SHA = "3f1c3d9a2b7e4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5";
+const harbor = (over: Partial<HarborArgs>) => () =>
+  new lib.HarborHost("hb", { host: ciHost, installerSha256: HARBOR_SHA, ...over });
 const sonar = (over: Partial<SonarArgs>) => () => new lib.SonarQubeHost("sq", { host: ciHost, ...over });
 const trustBase = (): TrustArgs => ({
   hosts: [host(1), host(2)],
@@ -793,6 +795,13 @@ add(
   harbor({ installerUrl: "ftp://example.com/harbor.tgz" }),
 );
 add("HarborHost", "installerSha256", "abc123", harbor({ installerSha256: "abc123" }));
+add("HarborHost", "installerSha256", undefined, harbor({ installerSha256: bad(undefined) }));
+add(
+  "HarborHost",
+  "installerUrl",
+  "http://mirror.example.com/harbor.tgz",
+  harbor({ installerUrl: "http://mirror.example.com/harbor.tgz" }),
+);
 add("HarborHost", "extraNames[0]", "harbor host", harbor({ extraNames: ["harbor host"] }));
 add("HarborHost", "certificateValidityHours", 1, harbor({ certificateValidityHours: 1 }));
 add("HarborHost", "caValidityHours", 100, harbor({ certificateValidityHours: 200, caValidityHours: 100 }));

@@ -15,6 +15,7 @@ import type { SwarmHost } from "../../components/hosts/types";
 const GENERATED = "Gen-Pass_12.abcdefghijklm";
 const DB_GENERATED = "DbPass0123456789abcdefghijklmnop";
 const JENKINS_INITIAL = "0123456789abcdef0123456789abcdef";
+const HARBOR_SHA = "3f1c3d9a2b7e4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5";
 const DEPLOY_PRIVATE =
   "-----BEGIN TEST-ONLY OPENSSH PRIVATE KEY-----\nDEPLOYKEYSECRET\n-----END OPENSSH PRIVATE KEY-----\n";
 const SERVER_KEY =
@@ -62,6 +63,7 @@ describe("delivery platform components (mocks)", () => {
     deploy: typeof import("../../components/cicd/scripts/deploy");
     shell: typeof import("../../components/cicd/shell");
     jenkinsCompose: typeof import("../../components/cicd/scripts/jenkins");
+    gate: typeof import("../../components/cicd/scripts/deployGate");
   };
   let existingHosts: typeof import("../../components/hosts/existing").existingHosts;
 
@@ -98,6 +100,7 @@ describe("delivery platform components (mocks)", () => {
       deploy: await import("../../components/cicd/scripts/deploy"),
       shell: await import("../../components/cicd/shell"),
       jenkinsCompose: await import("../../components/cicd/scripts/jenkins"),
+      gate: await import("../../components/cicd/scripts/deployGate"),
     };
     ({ existingHosts } = await import("../../components/hosts/existing"));
   });
@@ -220,6 +223,7 @@ describe("delivery platform components (mocks)", () => {
       const jk = new cicd.jenkins.JenkinsHost("jk", {
         host: host("jenkins-vm", "203.0.113.11"),
         authorizeOn: [manager],
+        deployTargets: [{ service: "web", repository: "10.0.0.13/team/web" }],
       });
       await settle();
       expect(childList("jk-")).toEqual(
@@ -243,11 +247,16 @@ describe("delivery platform components (mocks)", () => {
       expect(password.inputs.stdin).toBeUndefined();
       const authorize = run.named("jk-authorize-mgr-1");
       expect((unwrapSecrets(authorize.inputs.connection) as { host: string }).host).toBe("10.0.0.11");
+      // Behind the deploy gate: the key may only roll "web" to images of 10.0.0.13/team/web.
       expect(authorize.inputs.create).toBe(
-        cicd.shell.asUser(cicd.jenkinsCompose.renderAuthorizeKeyScript("mgr-1", "pulumi-swarm-jenkins-jk")),
+        cicd.shell.asUser(
+          cicd.gate.renderAuthorizeGateScript("mgr-1", "pulumi-swarm-jenkins-jk", [
+            { service: "web", repository: "10.0.0.13/team/web" },
+          ]),
+        ),
       );
       expect(authorize.inputs.delete).toBe(
-        cicd.shell.asUser(cicd.jenkinsCompose.renderRevokeKeyScript("mgr-1", "pulumi-swarm-jenkins-jk")),
+        cicd.shell.asUser(cicd.gate.renderRevokeGateScript("mgr-1", "pulumi-swarm-jenkins-jk")),
       );
       expect(unwrapSecrets(authorize.inputs.stdin)).toBe("ssh-ed25519 AAAAPUBLIC\n");
       expect(await valueOf(jk.url)).toBe("http://203.0.113.11:8080");
@@ -295,6 +304,7 @@ describe("delivery platform components (mocks)", () => {
   describe("HarborHost and RegistryTrust", () => {
     it("makes a CA and a server certificate, installs with harbor.yml over stdin, and trusts the CA on nodes", async () => {
       const hb = new cicd.harbor.HarborHost("hb", {
+        installerSha256: HARBOR_SHA,
         host: host("harbor-vm", "10.0.1.5"),
         httpsPort: 8443,
         extraNames: ["harbor.internal"],
@@ -375,6 +385,7 @@ describe("delivery platform components (mocks)", () => {
 
     it("serves plain HTTP only when asked, with no certificates and port 80", async () => {
       const hb = new cicd.harbor.HarborHost("hbp", {
+        installerSha256: HARBOR_SHA,
         host: host("harbor-p", "10.0.1.6"),
         tls: false,
         adminPassword: "Harbor-Pass1",
@@ -411,7 +422,12 @@ describe("delivery platform components (mocks)", () => {
       ],
       [
         "host too small",
-        () => new cicd.harbor.HarborHost("v4", { host: host("v4"), hostSize: { cpus: 2, memoryGiB: 2 } }),
+        () =>
+          new cicd.harbor.HarborHost("v4", {
+            host: host("v4"),
+            installerSha256: HARBOR_SHA,
+            hostSize: { cpus: 2, memoryGiB: 2 },
+          }),
         'swarm:cicd:HarborHost "v4": hostSize.memoryGiB: received 2. Harbor needs at least 4 GiB of memory; choose a larger host (instance type or disk).',
       ],
       [
@@ -431,7 +447,12 @@ describe("delivery platform components (mocks)", () => {
       ],
       [
         "Harbor version",
-        () => new cicd.harbor.HarborHost("v8", { host: host("v8"), version: "2.15.2" }),
+        () =>
+          new cicd.harbor.HarborHost("v8", {
+            host: host("v8"),
+            installerSha256: HARBOR_SHA,
+            version: "2.15.2",
+          }),
         'swarm:cicd:HarborHost "v8": version: received "2.15.2". Use a Harbor release name such as "v2.15.2".',
       ],
       [
@@ -441,7 +462,12 @@ describe("delivery platform components (mocks)", () => {
       ],
       [
         "loopback address",
-        () => new cicd.harbor.HarborHost("v10", { host: host("v10"), address: "127.0.0.1" }),
+        () =>
+          new cicd.harbor.HarborHost("v10", {
+            host: host("v10"),
+            installerSha256: HARBOR_SHA,
+            address: "127.0.0.1",
+          }),
         'swarm:cicd:HarborHost "v10": address: received "127.0.0.1". Use an address other hosts can reach; loopback only works on the host itself.',
       ],
       [
@@ -452,7 +478,7 @@ describe("delivery platform components (mocks)", () => {
       [
         "bad checksum",
         () => new cicd.harbor.HarborHost("v12", { host: host("v12"), installerSha256: "abc" }),
-        'swarm:cicd:HarborHost "v12": installerSha256: received "abc". Use the 64 lower-case hex digits of the tarball\'s SHA-256.',
+        'swarm:cicd:HarborHost "v12": installerSha256: received "abc". Use the 64 lower-case hex digits of the tarball\'s SHA-256 (required: the installer runs as root), e.g. the output of `sha256sum harbor-online-installer-v2.15.2.tgz` on a copy you trust.',
       ],
       [
         "no trust hosts",

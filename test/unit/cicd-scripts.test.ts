@@ -7,10 +7,13 @@ import { renderHarborInstallScript, renderHarborRemoveScript } from "../../compo
 import {
   deployKeyMarker,
   jenkinsPreUp,
-  renderAuthorizeKeyScript,
   renderJenkinsPasswordScript,
-  renderRevokeKeyScript,
 } from "../../components/cicd/scripts/jenkins";
+import {
+  renderAuthorizeGateScript,
+  renderDeployGate,
+  renderRevokeGateScript,
+} from "../../components/cicd/scripts/deployGate";
 import { renderTrustScript, renderUntrustScript } from "../../components/cicd/registryTrust";
 import { asRemoteCommand, renderBundle, renderEnvFile, shq } from "../../components/shell";
 import {
@@ -283,29 +286,38 @@ describe("Jenkins host scripts", () => {
     );
   });
 
-  it("authorizes the deploy key once, with restrict and a marker, and revokes exactly that line", () => {
+  it("authorizes the deploy key once behind the gate, with restrict and a marker, and revokes exactly that line", () => {
     sb = sandbox();
     const marker = deployKeyMarker("ci/jenkins");
     expect(marker).toBe("pulumi-swarm-jenkins-ci-jenkins");
     sb.write("home/.ssh/authorized_keys", "ssh-ed25519 OTHER admin@laptop\n");
-    const authorize = renderAuthorizeKeyScript("mgr-1", marker);
+    const targets = [{ service: "web", repository: "10.0.0.13/team/web" }];
+    const authorize = renderAuthorizeGateScript("mgr-1", marker, targets);
     const key = "ssh-ed25519 AAAAC3Nza jenkins\n";
-    expect(sb.run(authorize, { input: key }).status).toBe(0);
-    expect(sb.run(authorize, { input: key }).status).toBe(0);
+    const gate = `${sb.dir}/home/.pulumi-swarm/deploy-gate-${marker}`;
+    expect(sb.run(authorize, { input: key })).toEqual({
+      status: 0,
+      stdout: `pulumi-swarm: deploy key ${marker} authorized on host mgr-1, restricted to ${gate}\n`,
+      stderr: "",
+    });
+    expect(sb.run(authorize, { input: key })).toEqual({ status: 0, stdout: "", stderr: "" });
     expect(sb.read("home/.ssh/authorized_keys")).toBe(
-      `ssh-ed25519 OTHER admin@laptop\nrestrict ssh-ed25519 AAAAC3Nza ${marker}\n`,
+      `ssh-ed25519 OTHER admin@laptop\nrestrict,command="${gate}" ssh-ed25519 AAAAC3Nza ${marker}\n`,
     );
+    expect(sb.read(`home/.pulumi-swarm/deploy-gate-${marker}`)).toBe(renderDeployGate(marker, targets));
+    expect(fs.statSync(gate).mode & 0o777).toBe(0o700);
     expect(sb.run(authorize, { input: "ssh-ed25519 NEWKEY x\n" }).status).toBe(0);
     expect(sb.read("home/.ssh/authorized_keys")).toBe(
-      `ssh-ed25519 OTHER admin@laptop\nrestrict ssh-ed25519 NEWKEY ${marker}\n`,
+      `ssh-ed25519 OTHER admin@laptop\nrestrict,command="${gate}" ssh-ed25519 NEWKEY ${marker}\n`,
     );
     const bad = sb.run(authorize, { input: "rm -rf /\n" });
     expect(bad.stderr).toBe(
-      "pulumi-swarm[mgr-1]: ERROR: authorizing the Jenkins deploy key: standard input is not an OpenSSH public key\n",
+      "pulumi-swarm[mgr-1]: ERROR: authorizing the restricted deploy key: standard input is not an OpenSSH public key\n",
     );
-    expect(sb.run(renderRevokeKeyScript("mgr-1", marker)).status).toBe(0);
+    expect(sb.run(renderRevokeGateScript("mgr-1", marker)).status).toBe(0);
     expect(sb.read("home/.ssh/authorized_keys")).toBe("ssh-ed25519 OTHER admin@laptop\n");
-    expect(sb.run(renderRevokeKeyScript("mgr-1", marker)).status).toBe(0);
+    expect(sb.exists(`home/.pulumi-swarm/deploy-gate-${marker}`)).toBe(false);
+    expect(sb.run(renderRevokeGateScript("mgr-1", marker)).status).toBe(0);
   });
 });
 
@@ -453,7 +465,7 @@ esac`,
       .split("\n")
       .map((line) => line.replace(/-o \S+/, "-o FILE"));
     expect(calls).toEqual([
-      "curl -fsSL --retry 3 --max-time 3600 -o FILE https://example.invalid/harbor.tgz",
+      "curl -fsSL --proto =https --proto-redir =https --retry 3 --max-time 3600 -o FILE https://example.invalid/harbor.tgz",
       "install.sh --with-trivy",
       "curl -ksS -o FILE -w %{http_code} --max-time 10 https://127.0.0.1:443/api/v2.0/health",
       "compose -f docker-compose.yml up -d",

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretInput, MockRun, unwrapSecrets, valueOf } from "../helpers/mocks";
 import type { SwarmHost } from "../../components/hosts/types";
 import type { SwarmClusterArgs } from "../../components/cluster/args";
-import { asRemoteCommand } from "../../components/cluster/scripts/shell";
+import { asRemoteCommand, scriptOf } from "../../components/shell";
 import {
   renderForceNewClusterScript,
   renderManagerProbeScript,
@@ -223,7 +223,7 @@ describe("rotations and quorum recovery: the swarm resource under mocks", () => 
     for (const secret of [PRIVATE_KEY, WORKER_TOKEN, MANAGER_TOKEN, UNLOCK_KEY, ROTATED_WORKER])
       expect(serialized).not.toContain(secret);
     // The init script no longer keeps the expiry in line (the swarm resource does); it starts the swarm with it.
-    const init = unwrapSecrets(run.named("rot-init").inputs.create) as string;
+    const init = scriptOf(unwrapSecrets(run.named("rot-init").inputs.create) as string);
     expect(init).toContain("'--cert-expiry' '720h0m0s'");
     expect(init).not.toContain("swarm update --cert-expiry");
   });

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, MockRun, valueOf } from "../helpers/mocks";
 import { resolveClusterNetwork, type ClusterNetwork } from "../../components/hosts/clusterNetwork";
 import type { SwarmHost } from "../../components/hosts/types";
+import { scriptOf } from "../../components/shell";
 
 const group = (extra: Partial<ClusterNetwork> = {}): ClusterNetwork => ({
   dataPathPort: 4789,
@@ -107,7 +108,7 @@ describe("SwarmCluster with a group's network under mocks", () => {
     expect(cluster.dataPathPort).toBe(5789);
     expect(cluster.spansNetworks).toBe(true);
     await valueOf(cluster.nodeIds);
-    expect(String(run.named("net-init").inputs.create)).toContain("'--data-path-port' '5789'");
+    expect(scriptOf(String(run.named("net-init").inputs.create))).toContain("'--data-path-port' '5789'");
   });
 
   it("refuses a disagreeing dataPathPort before creating anything, naming the component", () => {

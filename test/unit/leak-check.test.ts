@@ -144,9 +144,14 @@ describe("secret-leak check over the whole program under mocks", () => {
       host: ci[0],
       rootPassword: pulumi.secret(SECRETS.gitlabPassword),
     });
-    const jenkins = new lib.JenkinsHost("leak-jk", { host: ci[1], authorizeOn: [hosts[0]] });
+    const jenkins = new lib.JenkinsHost("leak-jk", {
+      host: ci[1],
+      authorizeOn: [hosts[0]],
+      deployTargets: [{ service: "web", repository: "10.0.0.13/team/web" }],
+    });
     const harbor = new lib.HarborHost("leak-hb", {
       host: ci[2],
+      installerSha256: "3f1c3d9a2b7e4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5",
       adminPassword: pulumi.secret(SECRETS.harborPassword),
     });
     const sonar = new lib.SonarQubeHost("leak-sq", { host: ci[3] });

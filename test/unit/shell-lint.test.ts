@@ -4,7 +4,10 @@ import * as path from "path";
 import { asRemoteCommand } from "../../components/shell";
 import * as cicdDeploy from "../../components/cicd/scripts/deploy";
 import * as cicdHarbor from "../../components/cicd/scripts/harbor";
+import * as cicdComposeHost from "../../components/cicd/scripts/composeHost";
+import * as cicdGate from "../../components/cicd/scripts/deployGate";
 import * as cicdJenkins from "../../components/cicd/scripts/jenkins";
+import * as cicdPipeline from "../../components/cicd/scripts/pipeline";
 import * as cicdPreflight from "../../components/cicd/scripts/preflight";
 import * as cicdTrust from "../../components/cicd/scripts/registryTrust";
 import * as cicdSonar from "../../components/cicd/scripts/sonarqube";
@@ -28,6 +31,7 @@ const health = { url: "http://127.0.0.1:8080/login", expect: '"status": ?"UP"', 
 
 /** Every script, with `v` in every free-text argument. */
 function render(v: string): Record<string, string> {
+  const targets = [{ service: "web", repository: "10.0.1.5:5000/team/web" }];
   return {
     "cluster prepare (everything on)": clusterPrepare.renderPrepareScript({
       installDocker: true,
@@ -134,7 +138,7 @@ function render(v: string): Record<string, string> {
       version: "v2.15.2",
       kind: "online",
       installerUrl: "https://example.invalid/harbor.tgz",
-      installerSha256: "",
+      installerSha256: "b".repeat(64),
       withTrivy: false,
       tls: false,
       health,
@@ -145,8 +149,27 @@ function render(v: string): Record<string, string> {
       version: "v2.15.2",
     }),
     "cicd Jenkins password": cicdJenkins.renderJenkinsPasswordScript(v, `/srv/${v}`, 60),
-    "cicd Jenkins authorize key": cicdJenkins.renderAuthorizeKeyScript(v, cicdJenkins.deployKeyMarker(v)),
-    "cicd Jenkins revoke key": cicdJenkins.renderRevokeKeyScript(v, cicdJenkins.deployKeyMarker(v)),
+    "cicd deploy gate": cicdGate.renderDeployGate(cicdJenkins.deployKeyMarker(v), targets),
+    "cicd deploy gate authorize": cicdGate.renderAuthorizeGateScript(
+      v,
+      cicdJenkins.deployKeyMarker(v),
+      targets,
+    ),
+    "cicd deploy gate revoke": cicdGate.renderRevokeGateScript(v, cicdJenkins.deployKeyMarker(v)),
+    "cicd pipeline": cicdPipeline.renderPipelineScript({
+      repository: "10.0.1.5:5000/team/web",
+      service: "web",
+      manager: { host: "10.0.1.10", user: "deploy", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ0" },
+    }),
+    "cicd compose host up": cicdComposeHost.renderComposeUpScript({
+      project: "tools",
+      directory: "/srv/tools",
+    }),
+    "cicd compose host down": cicdComposeHost.renderComposeDownScript({
+      project: "tools",
+      directory: "/srv/tools",
+      removeVolumes: true,
+    }),
     "cicd SonarQube password": cicdSonar.renderSonarQubePasswordScript(v, 9000),
     "cicd registry trust": cicdTrust.renderTrustScript(v, "10.0.1.5:8443", `/etc/${v}`),
     "cicd registry untrust": cicdTrust.renderUntrustScript(v, "10.0.1.5:8443", `/etc/${v}`),
@@ -164,6 +187,9 @@ const scripts: Record<string, string> = {
 
 /** Every `render*Script` / `render*UserData` exported by a scripts module, by module. */
 const modules: Record<string, Record<string, unknown>> = {
+  cicdComposeHost,
+  cicdGate,
+  cicdPipeline,
   cicdDeploy,
   cicdHarbor,
   cicdJenkins,

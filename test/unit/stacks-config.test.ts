@@ -175,7 +175,14 @@ const CASES: [string, () => Config, string][] = [
   ],
   [
     "the delivery platform on existing servers",
-    edit(existing, (c) => (c["pulumi-swarm:cicd"] = { clientCidrs: ["10.0.0.0/8"], harbor: {} })),
+    edit(
+      existing,
+      (c) =>
+        (c["pulumi-swarm:cicd"] = {
+          clientCidrs: ["10.0.0.0/8"],
+          harbor: { installerSha256: "3f1c3d9a2b7e4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5" },
+        }),
+    ),
     'pulumi-swarm:cicd: received ["harbor"]. The delivery platform gets its own VMs, created in the swarm\'s cloud: use hosts.kind "aws", "alicloud" or "hybrid", or remove harbor (use GitLabHost/JenkinsHost/SonarQubeHost/HarborHost directly for servers you have).',
   ],
   [

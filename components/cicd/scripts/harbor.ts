@@ -120,7 +120,7 @@ export interface HarborInstallOptions {
   kind: HarborInstallerKind;
   /** Where to download the installer from. */
   installerUrl: string;
-  /** Expected SHA-256 of the installer tarball (hex); empty: not checked. */
+  /** Expected SHA-256 of the installer tarball (64 hex digits); required. */
   installerSha256: string;
   /** Install Trivy (`install.sh --with-trivy`). */
   withTrivy: boolean;
@@ -139,6 +139,9 @@ export interface HarborInstallOptions {
 export function renderHarborInstallScript(options: HarborInstallOptions): string {
   const paths = harborPaths(options.baseDir);
   const files = options.tls ? ["harbor.yml", "tls.crt", "tls.key"] : ["harbor.yml"];
+  if (!/^https:\/\//.test(options.installerUrl)) throw new Error("installerUrl must be an https:// URL");
+  if (!/^[0-9a-f]{64}$/.test(options.installerSha256))
+    throw new Error("installerSha256 must be 64 hex digits");
   return `${prelude({ host: options.hostName, task: "installing Harbor" })}
 version=${shq(options.version)}
 kind=${shq(options.kind)}
@@ -155,12 +158,11 @@ ${receiveBundleSnippet("config_dir", files)}
 install -d -m 0700 "$installer_dir"
 tarball="$installer_dir/harbor-$kind-installer-$version.tgz"
 if [ ! -s "$tarball" ]; then
-  curl -fsSL --retry 3 --max-time 3600 -o "$tarball.part" "$installer_url" || fail "could not download the Harbor installer from $installer_url (the host must reach it; set installerUrl to a mirror you host)"
+  curl -fsSL --proto =https --proto-redir =https --retry 3 --max-time 3600 -o "$tarball.part" "$installer_url" || fail "could not download the Harbor installer from $installer_url over https (the host must reach it; set installerUrl to a mirror you host)"
   mv -f "$tarball.part" "$tarball"
 fi
-if [ -n "$installer_sha256" ]; then
-  printf '%s  %s\\n' "$installer_sha256" "$tarball" | sha256sum -c --status || { rm -f "$tarball"; fail "$tarball does not match installerSha256; it was deleted"; }
-fi
+# Checked on every run, before anything in the tarball is unpacked or run as root.
+printf '%s  %s\\n' "$installer_sha256" "$tarball" | sha256sum -c --status || { rm -f "$tarball"; fail "$tarball does not match installerSha256; it was deleted"; }
 release_dir="$installer_dir/$version"
 if [ ! -x "$release_dir/harbor/install.sh" ]; then
   rm -rf "$release_dir.tmp"

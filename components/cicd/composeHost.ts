@@ -1,0 +1,147 @@
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as remote from "@pulumi/command/remote";
+import type { SwarmHost } from "../hosts/types";
+import { fail, isKnown, requireBoolean, requireDnsLabel, validateComponentArgs } from "../validation";
+import { requireEnvNames } from "../workloads/composeEnv";
+import { composeStdin } from "../workloads/scripts/compose";
+import {
+  renderComposeDownScript,
+  renderComposeUpScript,
+  requireProjectDirectory,
+  requireProjectName,
+} from "./scripts/composeHost";
+import { asRoot } from "./shell";
+
+const TYPE = "swarm:cicd:ComposeHost";
+
+/** Arguments of {@link ComposeHost}. */
+export interface ComposeHostArgs {
+  /** The host (outside the swarm or not) that runs the project, e.g. from `existingHosts`. Required. */
+  host: SwarmHost;
+  /** Compose project name (lowercase letters, digits, '-', '_'). Default: the component name. */
+  projectName?: string;
+  /** Path of a compose file on the machine running Pulumi, read at construction. Give this or `composeContent`. */
+  composeFile?: string;
+  /** Compose file content. Give this or `composeFile`. */
+  composeContent?: pulumi.Input<string>;
+  /**
+   * Variables the compose file interpolates (`${DB_PASSWORD}`). Sent on stdin, kept in a mode 0600
+   * file on the host, read only by the compose process; when given, the command's stdin and output
+   * are kept secret. Names that steer the shell, the loader or the Docker CLI (PATH, HOME, DOCKER_*,
+   * LD_*...) are refused. Default: none.
+   */
+  environment?: Record<string, pulumi.Input<string>>;
+  /** Directory on the host for compose.yaml and the environment file (mode 0700). Default: "/srv/pulumi-swarm/compose/<projectName>". */
+  directory?: string;
+  /** Remove the project's named volumes when the component is deleted (`down --volumes`). Default: false (data is kept). */
+  removeVolumesOnDelete?: boolean;
+}
+
+interface Validated {
+  project: string;
+  directory: string;
+  content: pulumi.Input<string>;
+}
+
+function validate(name: string, args: ComposeHostArgs): Validated {
+  if (!args || !args.host?.connection) {
+    fail("host", args?.host, "Pass the SwarmHost to run the project on (it needs a `connection`).");
+  }
+  requireDnsLabel("host.name", args.host.name);
+  const project = args.projectName ?? name;
+  requireProjectName("projectName", project);
+  const directory = args.directory ?? `/srv/pulumi-swarm/compose/${project}`;
+  requireProjectDirectory("directory", directory);
+  const given = (args.composeFile !== undefined ? 1 : 0) + (args.composeContent !== undefined ? 1 : 0);
+  if (given !== 1) {
+    fail(
+      "composeFile",
+      given === 0 ? "neither composeFile nor composeContent" : "both composeFile and composeContent",
+      "Give exactly one of `composeFile` (a path) or `composeContent` (the YAML).",
+    );
+  }
+  let content: pulumi.Input<string>;
+  if (args.composeFile !== undefined) {
+    try {
+      content = fs.readFileSync(args.composeFile, "utf8");
+    } catch (err) {
+      return fail(
+        "composeFile",
+        args.composeFile,
+        `Could not read it (${(err as NodeJS.ErrnoException).code ?? "error"}); give an existing compose file.`,
+      );
+    }
+  } else {
+    content = args.composeContent as pulumi.Input<string>;
+  }
+  if (isKnown(content) && !/^services:/m.test(content)) {
+    fail(
+      args.composeFile !== undefined ? "composeFile" : "composeContent",
+      args.composeFile ?? "content without a top-level services: key",
+      "A compose file needs a top-level `services:` key.",
+    );
+  }
+  requireEnvNames("environment", args.environment ?? {});
+  requireBoolean("removeVolumesOnDelete", args.removeVolumesOnDelete);
+  return { project, directory, content };
+}
+
+/**
+ * A compose project on one host, for servers outside the swarm (a deploy target, single-host
+ * monitoring, tools): `docker compose up -d` (or Debian's `docker-compose`) over SSH, re-run when the
+ * file or its environment changes (containers whose configuration did not change stay as they are),
+ * `down` on delete. Secrets in `environment` travel on stdin and never enter the script's own shell.
+ */
+export class ComposeHost extends pulumi.ComponentResource {
+  /** Compose project name. */
+  readonly projectName: pulumi.Output<string>;
+  /** Directory of the project's files on the host. */
+  readonly directory: pulumi.Output<string>;
+  /** Output of the last `up` (secret when `environment` is given). */
+  readonly deployOutput: pulumi.Output<string>;
+  /** The remote command that deploys and removes the project. */
+  readonly command: remote.Command;
+
+  constructor(name: string, args: ComposeHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { project, directory, content } = validateComponentArgs(TYPE, name, () => validate(name, args));
+    super(TYPE, name, {}, opts);
+
+    const hasEnv = Object.keys(args.environment ?? {}).length > 0;
+    const stdin = pulumi
+      .all([content, pulumi.output(args.environment ?? {})])
+      .apply(([compose, env]) => composeStdin(compose, env as Record<string, string>));
+    const up = asRoot(renderComposeUpScript({ project, directory }));
+    this.command = new remote.Command(
+      `${name}-compose`,
+      {
+        connection: args.host.connection,
+        create: up,
+        update: up,
+        delete: asRoot(
+          renderComposeDownScript({ project, directory, removeVolumes: args.removeVolumesOnDelete ?? false }),
+        ),
+        stdin: hasEnv ? pulumi.secret(stdin) : stdin,
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+      },
+      {
+        parent: this,
+        dependsOn: args.host.dependsOn,
+        // A new project name or directory is a new project: bring the old one down first (both
+        // would publish the same ports).
+        replaceOnChanges: ["delete"],
+        deleteBeforeReplace: true,
+        ...(hasEnv ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
+      },
+    );
+    this.projectName = pulumi.output(project);
+    this.directory = pulumi.output(directory);
+    this.deployOutput = hasEnv ? pulumi.secret(this.command.stderr) : this.command.stderr;
+    this.registerOutputs({
+      projectName: this.projectName,
+      directory: this.directory,
+      deployOutput: this.deployOutput,
+    });
+  }
+}
