@@ -7,6 +7,25 @@ export { OverlayNetwork } from "./components/workloads/overlayNetwork";
 export type { OverlayNetworkArgs } from "./components/workloads/overlayNetwork";
 export { SwarmService } from "./components/workloads/swarmService";
 export type * from "./components/workloads/serviceTypes";
+export { SwarmJob } from "./components/workloads/swarmJob";
+export type { SwarmJobArgs, SwarmObjectRef } from "./components/workloads/swarmJob";
+export { renderJobRunScript, renderJobRemoveScript, jobStdin } from "./components/workloads/jobScripts";
+export type { JobScriptOptions } from "./components/workloads/jobScripts";
+export { RedisCluster, redisTopology } from "./components/workloads/redisCluster";
+export type { RedisClusterArgs } from "./components/workloads/redisCluster";
+export { renderRedisConvergeScript, renderRedisNodeCommand } from "./components/workloads/redisScripts";
+export type { RedisTopology } from "./components/workloads/redisScripts";
+export { MySqlReplication } from "./components/workloads/mysqlReplication";
+export type {
+  MySqlReplicationArgs,
+  MySqlReplicationPasswords,
+} from "./components/workloads/mysqlReplication";
+export {
+  renderInitSql,
+  renderMariadbCommand,
+  renderReplicationSetupScript,
+} from "./components/workloads/mysqlScripts";
+export type { MySqlPasswords } from "./components/workloads/mysqlScripts";
 export { ComposeStack } from "./components/workloads/composeStack";
 export type { ComposeStackArgs } from "./components/workloads/composeStack";
 export {

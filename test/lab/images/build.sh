@@ -17,7 +17,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${LAB_IMAGE_CACHE:-/var/cache/pulumi-swarm-lab-images}
 suite=bookworm
 # Bump when the way an image is made changes (trim list, config, layer format): every image rebuilds.
-format=1
+format=2
 
 die() { echo "build-images: $*" >&2; exit 1; }
 log() { echo "build-images: $*" >&2; }
@@ -117,7 +117,9 @@ build() {
   # Trim what a container never reads. The machine's resolver must not travel in the image.
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/cache/debconf/*-old \
     "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info "$root"/usr/share/locale \
-    "$root"/usr/share/lintian "$root"/var/log/* "$root"/etc/hostname "$root"/etc/resolv.conf
+    "$root"/usr/share/lintian "$root"/etc/hostname "$root"/etc/resolv.conf
+  # Log files go, their directories stay (nginx and mariadbd refuse to start without them).
+  find "$root/var/log" -type f -delete
   mkdir -p "$root/usr/share/doc"
   # One layer: the root file system. diff_id is the tar's digest, the blob is the gzip.
   tar --numeric-owner -C "$root" -cf "$work/$name.tar" .
