@@ -94,11 +94,7 @@ export class MySqlReplication extends pulumi.ComponentResource {
     );
     const provider = args.cluster.provider;
     const secret = (key: string, data: pulumi.Input<string>) =>
-      new docker.Secret(
-        `${name}-${key}`,
-        { name: `${v.prefix}-${key}`, data: secretBase64(data) },
-        { parent: this, provider, deleteBeforeReplace: true },
-      );
+      new docker.Secret(`${name}-${key}`, { data: secretBase64(data) }, { parent: this, provider });
     const initSource = secret(
       "init-source",
       passwords.apply((p) => renderInitSql("source", v.database, p)),

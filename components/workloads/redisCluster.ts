@@ -94,8 +94,9 @@ export class RedisCluster extends pulumi.ComponentResource {
             .result;
     const secret = new docker.Secret(
       `${name}-password`,
-      { name: `${v.prefix}-password`, data: secretBase64(password) },
-      { parent: this, provider: args.cluster.provider, deleteBeforeReplace: true },
+      // Auto-named: new data makes a new secret, the services move to it, then the old one goes.
+      { data: secretBase64(password) },
+      { parent: this, provider: args.cluster.provider },
     );
     const passwordFile = "/run/secrets/redis-password";
     const names = [...v.topology.masters, ...v.topology.replicas.map((r) => r.name)];
