@@ -107,26 +107,31 @@ export function redisCluster(
 }
 
 /**
+ * A lab image under another tag of the same repository, still pinned by digest: `lab/redis:7.0.15@sha256:x`
+ * -> `lab/redis:latest@sha256:x`.
+ */
+export function retag(ref: string, tag: string): string {
+  return ref.replace(/:[^:@/]+(@sha256:[0-9a-f]+)?$/, `:${tag}$1`);
+}
+
+/**
  * The seeds' rolling updates: nginx scaled to 3 and rolled 2 at a time with 1s between batches
  * (`--update-parallelism 2 --update-delay 1s`), and Redis (3 tasks) rolled with `--update-delay 10s`.
- * `tags` picks the image tags; changing them rolls the services.
+ * `tag` "latest" moves both to their `:latest` tag (the version tag otherwise): a rolling update.
  */
-export function rollingServices(
-  cluster: SwarmClusterLike,
-  images: LabImages,
-  tags: { nginx: string; redis: string },
-) {
-  const repo = (name: string) => image(images, name).replace(/:[^:/]+$/, "");
+export function rollingServices(cluster: SwarmClusterLike, images: LabImages, tag: "version" | "latest") {
+  const ref = (name: string) =>
+    tag === "latest" ? retag(image(images, name), "latest") : image(images, name);
   const nginx = new SwarmService("roll-nginx", {
     cluster,
-    image: `${repo("nginx")}:${tags.nginx}`,
+    image: ref("nginx"),
     replicas: 3,
     endpointMode: "dnsrr",
     updatePolicy: { parallelism: 2, delay: "1s" },
   });
   const redis = new SwarmService("roll-redis", {
     cluster,
-    image: `${repo("redis")}:${tags.redis}`,
+    image: ref("redis"),
     replicas: 3,
     endpointMode: "dnsrr",
     updatePolicy: { parallelism: 1, delay: "10s" },

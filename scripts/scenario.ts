@@ -30,10 +30,6 @@ type Build = (
   lab: Lab,
 ) => Record<string, unknown>;
 
-const tags = (images: scenarios.LabImages, latest: boolean) => ({
-  nginx: latest ? "latest" : (images.nginx.split(":").pop() as string),
-  redis: latest ? "latest" : (images.redis.split(":").pop() as string),
-});
 const names = (lab: Lab) => lab.hosts.map((h) => h.name);
 
 /** Each scenario: the stack it lives in, the images it needs, and what it declares. */
@@ -65,12 +61,12 @@ const SCENARIOS: Record<string, { stack: string; images: string[]; build: Build 
   rolling: {
     stack: "rolling",
     images: ["nginx", "redis"],
-    build: (c, _n, i) => (scenarios.rollingServices(c, i, tags(i, false)), {}),
+    build: (c, _n, i) => (scenarios.rollingServices(c, i, "version"), {}),
   },
   "rolling-latest": {
     stack: "rolling",
     images: ["nginx", "redis"],
-    build: (c, _n, i) => (scenarios.rollingServices(c, i, tags(i, true)), {}),
+    build: (c, _n, i) => (scenarios.rollingServices(c, i, "latest"), {}),
   },
   monitoring: {
     stack: "monitoring",

@@ -179,3 +179,13 @@ describe("RedisCluster and MySqlReplication components", () => {
     expect(examples.grafanaDatasource("prometheus")).toContain("url: http://prometheus:9090");
   });
 });
+
+describe("lab image references", () => {
+  it("retag keeps the registry, the repository and the digest", async () => {
+    const { retag } = await import("../../examples/scenarios");
+    expect(retag("10.213.91.11:5000/lab/redis:7.0.15-1-deb12u7@sha256:9c9e34", "latest")).toBe(
+      "10.213.91.11:5000/lab/redis:latest@sha256:9c9e34",
+    );
+    expect(retag("10.213.91.11:5000/lab/nginx:1.22.1", "latest")).toBe("10.213.91.11:5000/lab/nginx:latest");
+  });
+});

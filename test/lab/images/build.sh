@@ -37,6 +37,9 @@ apt_mirror() {
 mirror=${DEBIAN_MIRROR:-$(apt_mirror)}
 
 mkdir -p "$cache/debs" "$cache/stamps" "$cache/registry"
+# One build at a time per cache (two would debootstrap the same image twice and race on stamps).
+exec 9>"$cache/lock"
+flock 9
 work=$(mktemp -d "${TMPDIR:-/tmp}/lab-images.XXXXXXXX")
 registry_pid=
 cleanup() {
@@ -165,7 +168,9 @@ PY
 
 for name in "${wanted[@]}"; do build "$name"; done
 
-# What was built: name -> "lab/<name>:<tag>" (the registry address is prepended by whoever serves it).
+# What was built: name -> "lab/<name>:<tag>@<manifest digest>" (the registry address is prepended by
+# whoever serves it). Pinned by digest: Docker pins a registry image's digest into a service's spec,
+# and a reference without it would differ from the spec read back on every preview.
 {
   printf '{'
   first=1
@@ -174,7 +179,9 @@ for name in "${wanted[@]}"; do build "$name"; done
     [[ -n $stamp ]] || continue
     ((first)) || printf ','
     first=0
-    printf '"%s":"lab/%s:%s"' "$name" "$name" "$(cat "$stamp")"
+    tag=$(cat "$stamp")
+    digest=$(cat "$cache/registry/docker/registry/v2/repositories/lab/$name/_manifests/tags/$tag/current/link")
+    printf '"%s":"lab/%s:%s@%s"' "$name" "$name" "$tag" "$digest"
   done
   printf '}\n'
 } | tee "$cache/images.json"
