@@ -28,7 +28,10 @@ export interface RedisClusterArgs {
   replicasPerMaster?: number;
   /** Prefix of the node services' names (`<prefix>-m1`, `<prefix>-m1-r1`...). Default: the component name. */
   prefix?: string;
-  /** Pin node i to `nodes[i % nodes.length]` (hostnames), so its volume (and nodes.conf) stays with it. Default: none. */
+  /**
+   * Node hostnames to pin the services to (see {@link redisPlacement}), so each node's volume (and
+   * nodes.conf) stays with it. Default: none (the swarm places them; a moved task loses its volume).
+   */
   nodes?: string[];
   /**
    * The Redis password. Default: 32 letters and digits from @pulumi/random's RandomPassword (the
@@ -48,6 +51,23 @@ export function redisTopology(prefix: string, masters: number, replicasPerMaster
       Array.from({ length: replicasPerMaster }, (_, j) => ({ name: `${master}-r${j + 1}`, master })),
     ),
   };
+}
+
+/**
+ * The node each service is pinned to: master k on nodes[k], replica j of master k on nodes[k + j + 1]
+ * (modulo the count): never beside its own master when there are enough nodes, and the same for a
+ * name whatever the sizes, so growing the cluster moves no existing node (and its volume) elsewhere.
+ */
+export function redisPlacement(topology: RedisTopology, nodes: string[]): Record<string, string> {
+  const at = (i: number) => nodes[i % nodes.length];
+  const pins: Record<string, string> = {};
+  topology.masters.forEach((m, k) => (pins[m] = at(k)));
+  for (const r of topology.replicas) {
+    const k = topology.masters.indexOf(r.master);
+    const j = Number(r.name.slice(r.master.length + 2)) - 1;
+    pins[r.name] = at(k + j + 1);
+  }
+  return pins;
 }
 
 function validate(name: string, args: RedisClusterArgs) {
@@ -100,8 +120,9 @@ export class RedisCluster extends pulumi.ComponentResource {
     );
     const passwordFile = "/run/secrets/redis-password";
     const names = [...v.topology.masters, ...v.topology.replicas.map((r) => r.name)];
+    const pins = args.nodes?.length ? redisPlacement(v.topology, args.nodes) : {};
     const services = names.map(
-      (service, i) =>
+      (service) =>
         new SwarmService(
           service,
           {
@@ -114,9 +135,7 @@ export class RedisCluster extends pulumi.ComponentResource {
             networks: [args.network],
             mounts: [{ type: "volume", source: `${service}-data`, target: "/data" }],
             secrets: [{ name: "redis-password", secret, fileName: "redis-password" }],
-            ...(args.nodes?.length
-              ? { constraints: [`node.hostname==${args.nodes[i % args.nodes.length]}`] }
-              : {}),
+            ...(pins[service] ? { constraints: [`node.hostname==${pins[service]}`] } : {}),
           },
           { parent: this },
         ),

@@ -189,3 +189,23 @@ describe("lab image references", () => {
     expect(retag("10.213.91.11:5000/lab/nginx:1.22.1", "latest")).toBe("10.213.91.11:5000/lab/nginx:latest");
   });
 });
+
+describe("Redis placement", () => {
+  it("pins replicas away from their masters, and growing moves no existing node", async () => {
+    const { redisPlacement, redisTopology } = await import("../../components/workloads/redisCluster");
+    const nodes = ["n1", "n2", "n3"];
+    const small = redisPlacement(redisTopology("rc", 3, 1), nodes);
+    const big = redisPlacement(redisTopology("rc", 4, 1), nodes);
+    expect(small).toEqual({
+      "rc-m1": "n1",
+      "rc-m2": "n2",
+      "rc-m3": "n3",
+      "rc-m1-r1": "n2",
+      "rc-m2-r1": "n3",
+      "rc-m3-r1": "n1",
+    });
+    for (const [name, node] of Object.entries(small)) expect(big[name]).toBe(node);
+    expect(big["rc-m4"]).toBe("n1");
+    expect(big["rc-m4-r1"]).toBe("n2");
+  });
+});
