@@ -70,15 +70,16 @@ export function renderRedisConvergeScript(topology: RedisTopology, passwordFile:
     ...topology.masters.flatMap((m) => [
       `if ! in_cluster ${shellQuote(m)}; then log "adding master ${m}"; rcli --cluster add-node ${shellQuote(m)}:${p} "$first:${p}"; wait_check; fi`,
     ]),
+    "# Right after add-node the new master's view can still lag (rebalance then refuses with",
+    '# "Nodes don\'t agree about configuration"): retry while gossip settles.',
+    `rebalance() { i=0; until rcli --cluster rebalance "$first:${p}" --cluster-use-empty-masters > /tmp/rebalance.log 2>&1; do i=$((i + 1)); if [ $i -ge 30 ]; then cat /tmp/rebalance.log >&2; die "rebalance failed"; fi; sleep 2; done; grep -v "^#*$" /tmp/rebalance.log; }`,
     "# A master without slots (just added, or an earlier rebalance failed) gets its share.",
     "empty=0",
     ...topology.masters.map(
       (m) =>
         `[ -n "$(rcli -h ${shellQuote(m)} -p ${p} cluster nodes | awk '$3 ~ /myself/ { print $9 }')" ] || empty=1`,
     ),
-    'if [ "$empty" = 1 ]; then log "rebalancing slots onto the new masters"; rcli --cluster rebalance "$first:' +
-      p +
-      '" --cluster-use-empty-masters > /tmp/rebalance.log 2>&1 || { cat /tmp/rebalance.log >&2; die "rebalance failed"; }; grep -v "^#*$" /tmp/rebalance.log; wait_check; fi',
+    'if [ "$empty" = 1 ]; then log "rebalancing slots onto the new masters"; rebalance; wait_check; fi',
     ...topology.replicas.map(
       (r) =>
         `if ! in_cluster ${shellQuote(r.name)}; then log "adding replica ${r.name} of ${r.master}"; rcli --cluster add-node ${shellQuote(r.name)}:${p} "$first:${p}" --cluster-slave --cluster-master-id "$(rcli -h ${shellQuote(r.master)} -p ${p} cluster myid)"; wait_check; fi`,
