@@ -19,7 +19,7 @@ const IMAGES_DIR = path.join(__dirname, "images");
  * rolling update one by one.
  */
 describeLab(
-  "Scenarios through the real engine (lab 91: web + Redis, Redis Cluster 3+3 -> 4+4, rolling updates)",
+  "Scenarios through the real engine (lab 91: web + Redis, Redis Cluster 3+3, rolling updates)",
   () => {
     const LAB_ID = 91;
     const MANAGER = `lab${LAB_ID}-1`;
@@ -210,34 +210,6 @@ describeLab(
       );
       if (Object.keys(preview.changes).length) console.log(preview.output.slice(-6000));
       expect(preview.changes).toEqual({});
-    });
-
-    it("grows to 4 masters + 4 replicas by config: 8 nodes, slots on 4 masters, keys still readable", async () => {
-      const grown = { ...first, masters: 4 };
-      const up = await op("up 2 (Redis Cluster 3+3 -> 4+4)", () => engine().up(program(grown)));
-      console.log(
-        `up 2 changes ${JSON.stringify(up.changes)}; job output tail:\n${String(up.outputs.rcJob?.value).slice(-1200)}`,
-      );
-      const info = await clusterInfo("rc-m1");
-      console.log(`cluster info after growing: ${JSON.stringify(info)}`);
-      expect(info).toMatchObject({
-        cluster_state: "ok",
-        cluster_known_nodes: "8",
-        cluster_slots_assigned: "16384",
-        cluster_size: "4",
-      });
-      const nodes = (await redisCli("rc-m4", "cluster nodes")).trim().split("\n");
-      // <id> <addr> <flags> <master> <ping> <pong> <epoch> <link> <slots...>
-      const mastersWithSlots = nodes.filter(
-        (l) => l.split(" ")[2].includes("master") && l.split(" ").length > 8,
-      );
-      expect(mastersWithSlots).toHaveLength(4);
-      const values = await inService(
-        "rc-m4",
-        `export REDISCLI_AUTH=$(cat /run/secrets/redis-password)\nfor i in $(seq 0 19); do redis-cli --no-auth-warning -c get key$i; done\n`,
-      );
-      expect(values.trim().split("\n")).toEqual(Array.from({ length: 20 }, (_, i) => `value${i}`));
-      first = grown;
     });
 
     it("rolls nginx 2 at a time with 1s between batches, and Redis one task every 10s, seen task by task", async () => {
