@@ -21,6 +21,11 @@ export const TOKENS = {
   HarborHost: { type: "swarm:cicd:HarborHost", previous: [] },
   SonarQubeHost: { type: "swarm:cicd:SonarQubeHost", previous: [] },
   RegistryTrust: { type: "swarm:cicd:RegistryTrust", previous: [] },
+  DeployKey: { type: "swarm:cicd:DeployKey", previous: [] },
+  ComposeHost: { type: "swarm:cicd:ComposeHost", previous: [] },
+  SwarmJob: { type: "swarm:workloads:SwarmJob", previous: [] },
+  RedisCluster: { type: "swarm:workloads:RedisCluster", previous: [] },
+  MySqlReplication: { type: "swarm:workloads:MySqlReplication", previous: [] },
 } as const satisfies Record<string, { type: string; previous: readonly string[] }>;
 
 /** A component's name in {@link TOKENS}. */

@@ -12,8 +12,9 @@ import {
   requireProjectName,
 } from "./scripts/composeHost";
 import { asRoot } from "./shell";
+import { TOKENS, withTokenAliases } from "../tokens";
 
-const TYPE = "swarm:cicd:ComposeHost";
+const TYPE = TOKENS.ComposeHost.type;
 
 /** Arguments of {@link ComposeHost}. */
 export interface ComposeHostArgs {
@@ -105,7 +106,7 @@ export class ComposeHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: ComposeHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const { project, directory, content } = validateComponentArgs(TYPE, name, () => validate(name, args));
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("ComposeHost", opts));
 
     const hasEnv = Object.keys(args.environment ?? {}).length > 0;
     const stdin = pulumi

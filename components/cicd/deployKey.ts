@@ -11,8 +11,9 @@ import {
   resolvedTargets,
 } from "./scripts/deployGate";
 import { asUser } from "./shell";
+import { TOKENS, withTokenAliases } from "../tokens";
 
-const TYPE = "swarm:cicd:DeployKey";
+const TYPE = TOKENS.DeployKey.type;
 
 /** Arguments of {@link DeployKey}. */
 export interface DeployKeyArgs {
@@ -93,7 +94,7 @@ export class DeployKey extends pulumi.ComponentResource {
         fail("publicKey", undefined, "Give the pipeline's OpenSSH public key.");
       requireDeployTargets("targets", args.targets);
     });
-    super(TYPE, name, {}, opts);
+    super(TYPE, name, {}, withTokenAliases("DeployKey", opts));
     this.marker = `pulumi-swarm-deploy-${name.replace(/[^A-Za-z0-9_-]/g, "-")}`;
     this.gatePath = gatePath(this.marker);
     this.managerNames = args.managers.map((m) => m.name);

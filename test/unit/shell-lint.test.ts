@@ -14,6 +14,8 @@ import * as cicdSonar from "../../components/cicd/scripts/sonarqube";
 import * as clusterInit from "../../components/cluster/scripts/init";
 import * as clusterJoin from "../../components/cluster/scripts/join";
 import * as clusterNode from "../../components/cluster/scripts/node";
+import * as clusterSwarm from "../../components/cluster/scripts/swarm";
+import * as workloadsJob from "../../components/workloads/scripts/job";
 import * as clusterPrepare from "../../components/cluster/scripts/prepare";
 import * as hostsCloudinit from "../../components/hosts/scripts/cloudinit";
 import * as workloadsCompose from "../../components/workloads/scripts/compose";
@@ -149,6 +151,34 @@ function render(v: string): Record<string, string> {
       version: "v2.15.2",
     }),
     "cicd Jenkins password": cicdJenkins.renderJenkinsPasswordScript(v, `/srv/${v}`, 60),
+    "cluster manager probe": clusterSwarm.renderManagerProbeScript(),
+    "cluster swarm settings": clusterSwarm.renderSwarmSettingsScript({
+      certExpiry: "2160h0m0s",
+      rotateCa: true,
+      rotateWorkerToken: true,
+      rotateManagerToken: true,
+    }),
+    "cluster swarm read": clusterSwarm.renderSwarmReadScript(),
+    "cluster force new cluster": clusterSwarm.renderForceNewClusterScript({ advertiseAddr: "10.0.0.1" }),
+    "cluster manager rejoin": clusterSwarm.renderManagerRejoinScript(),
+    "cluster node list": clusterSwarm.renderNodeListScript(),
+    "cluster remove entries": clusterSwarm.renderRemoveEntriesScript({ nodeIds: ["abc123", "def456"] }),
+    "workloads job run": workloadsJob.renderJobRunScript({
+      jobName: "seed",
+      mode: "replicated-job",
+      image: "10.0.1.5:5000/lab/redis:7",
+      command: ["redis-cli", v],
+      args: [v],
+      completions: 1,
+      maxConcurrent: 1,
+      networks: ["backend"],
+      secrets: [{ source: "pw", target: "pw" }],
+      configs: [{ source: "conf", target: "/etc/conf" }],
+      constraints: ["node.role==manager"],
+      envNames: ["SEED_PASSWORD"],
+      timeoutSeconds: 60,
+    }),
+    "workloads job remove": workloadsJob.renderJobRemoveScript("seed"),
     "cicd deploy gate": cicdGate.renderDeployGate(cicdJenkins.deployKeyMarker(v), targets),
     "cicd deploy gate authorize": cicdGate.renderAuthorizeGateScript(
       v,
@@ -199,6 +229,8 @@ const modules: Record<string, Record<string, unknown>> = {
   clusterInit,
   clusterJoin,
   clusterNode,
+  clusterSwarm,
+  workloadsJob,
   clusterPrepare,
   hostsCloudinit,
   workloadsCompose,

@@ -9,7 +9,8 @@ import { renderMembershipSteps } from "./join";
  */
 
 /** `docker node ls` answers only where the managers have a leader; bounded, it hangs without one. */
-const HAS_LEADER = `has_leader() { timeout 30 $SUDO docker node ls -q >/dev/null 2>&1; }`;
+const HAS_LEADER = `# shellcheck disable=SC2086 # $SUDO is empty or the two words "sudo -n", split on purpose
+has_leader() { timeout 30 $SUDO docker node ls -q >/dev/null 2>&1; }`;
 
 /** Prints the swarm's certificate expiry, CA fingerprint and both join tokens as one JSON line. */
 const SUMMARY = `expiry=$(dk info --format '{{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
@@ -31,6 +32,7 @@ state=$(swarm_state)
 node_id=""
 leader=no
 message=""
+# shellcheck disable=SC2086 # $SUDO is empty or the two words "sudo -n", split on purpose
 if [ "$state" = unreachable ]; then
   message="dockerd does not answer"
 else
@@ -45,6 +47,7 @@ else
     message=\${out:-"docker node ls timed out"}
   fi
 fi
+# shellcheck disable=SC1003 # the set holds a backslash; nothing is escaped
 message=$(printf '%s' "$message" | tr '\\n\\t"\\\\' '    ' | cut -c1-300)
 printf '{"state":"%s","nodeId":"%s","leader":"%s","message":"%s"}\\n' "$state" "$node_id" "$leader" "$message"
 `;
