@@ -1,4 +1,3 @@
-import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as remote from "@pulumi/command/remote";
 import type { SwarmHost } from "../hosts/types";
@@ -13,6 +12,7 @@ import {
 } from "./scripts/composeHost";
 import { asRoot } from "./shell";
 import { TOKENS, withTokenAliases } from "../tokens";
+import { readComposeSource } from "../workloads/composeSource";
 
 const TYPE = TOKENS.ComposeHost.type;
 
@@ -54,28 +54,7 @@ function validate(name: string, args: ComposeHostArgs): Validated {
   requireProjectName("projectName", project);
   const directory = args.directory ?? `/srv/pulumi-swarm/compose/${project}`;
   requireProjectDirectory("directory", directory);
-  const given = (args.composeFile !== undefined ? 1 : 0) + (args.composeContent !== undefined ? 1 : 0);
-  if (given !== 1) {
-    fail(
-      "composeFile",
-      given === 0 ? "neither composeFile nor composeContent" : "both composeFile and composeContent",
-      "Give exactly one of `composeFile` (a path) or `composeContent` (the YAML).",
-    );
-  }
-  let content: pulumi.Input<string>;
-  if (args.composeFile !== undefined) {
-    try {
-      content = fs.readFileSync(args.composeFile, "utf8");
-    } catch (err) {
-      return fail(
-        "composeFile",
-        args.composeFile,
-        `Could not read it (${(err as NodeJS.ErrnoException).code ?? "error"}); give an existing compose file.`,
-      );
-    }
-  } else {
-    content = args.composeContent as pulumi.Input<string>;
-  }
+  const content = readComposeSource(args);
   if (isKnown(content) && !/^services:/m.test(content)) {
     fail(
       args.composeFile !== undefined ? "composeFile" : "composeContent",

@@ -1,7 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as remote from "@pulumi/command/remote";
 import { SwarmHost } from "../hosts/types";
-import { CheckOwner, checkedInput, fail, isKnown, requireDnsLabel, validateComponentArgs } from "../validation";
+import {
+  CheckOwner,
+  checkedInput,
+  fail,
+  isKnown,
+  requireDnsLabel,
+  validateComponentArgs,
+} from "../validation";
 import { asRemoteCommand } from "../shell";
 import { TOKENS, withTokenAliases } from "../tokens";
 import {

@@ -1,4 +1,3 @@
-import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import type { SwarmClusterLike } from "../cluster/types";
@@ -8,6 +7,7 @@ import { asRemoteCommand } from "../shell";
 import { requireEnvNames } from "./composeEnv";
 import { composeStdin, renderStackDeployScript, renderStackRemoveScript } from "./scripts/compose";
 import { TOKENS, withTokenAliases } from "../tokens";
+import { readComposeSource } from "./composeSource";
 
 /** Arguments of a {@link ComposeStack}. */
 export interface ComposeStackArgs {
@@ -53,28 +53,7 @@ function validate(name: string, args: ComposeStackArgs): Validated {
   }
   const stackName = args.stackName ?? name;
   requireSwarmName("stackName", stackName);
-  const given = (args.composeFile !== undefined ? 1 : 0) + (args.composeContent !== undefined ? 1 : 0);
-  if (given !== 1) {
-    fail(
-      "composeFile",
-      given === 0 ? "neither composeFile nor composeContent" : "both composeFile and composeContent",
-      "Give exactly one of `composeFile` (a path) or `composeContent` (the YAML).",
-    );
-  }
-  let content: pulumi.Input<string>;
-  if (args.composeFile !== undefined) {
-    try {
-      content = fs.readFileSync(args.composeFile, "utf8");
-    } catch (err) {
-      return fail(
-        "composeFile",
-        args.composeFile,
-        `Could not read it (${(err as NodeJS.ErrnoException).code ?? "error"}); give an existing compose file.`,
-      );
-    }
-  } else {
-    content = args.composeContent as pulumi.Input<string>;
-  }
+  const content = readComposeSource(args);
   if (isKnown(content)) {
     if (!/^services:/m.test(content)) {
       fail(
