@@ -10,7 +10,7 @@ import {
   requireProjectDirectory,
   requireProjectName,
 } from "./scripts/composeHost";
-import { asRoot } from "./shell";
+import { asRemoteCommand } from "../shell";
 import { TOKENS, withTokenAliases } from "../tokens";
 import { readComposeSource } from "../workloads/composeSource";
 
@@ -91,15 +91,16 @@ export class ComposeHost extends pulumi.ComponentResource {
     const stdin = pulumi
       .all([content, pulumi.output(args.environment ?? {})])
       .apply(([compose, env]) => composeStdin(compose, env as Record<string, string>));
-    const up = asRoot(renderComposeUpScript({ project, directory }));
+    const up = asRemoteCommand(renderComposeUpScript({ project, directory }), { root: true });
     this.command = new remote.Command(
       `${name}-compose`,
       {
         connection: args.host.connection,
         create: up,
         update: up,
-        delete: asRoot(
+        delete: asRemoteCommand(
           renderComposeDownScript({ project, directory, removeVolumes: args.removeVolumesOnDelete ?? false }),
+          { root: true },
         ),
         stdin: hasEnv ? pulumi.secret(stdin) : stdin,
         logging: "stdoutAndStderr",

@@ -10,7 +10,7 @@ import {
   requireDeployTargets,
   resolvedTargets,
 } from "./scripts/deployGate";
-import { asUser } from "./shell";
+import { asRemoteCommand } from "../shell";
 import { TOKENS, withTokenAliases } from "../tokens";
 
 const TYPE = TOKENS.DeployKey.type;
@@ -56,7 +56,7 @@ export function authorizeGatedKey(
   argument: string,
 ): remote.Command {
   const create = resolvedTargets(argument, targets).apply((resolved) =>
-    asUser(renderAuthorizeGateScript(manager.name, marker, resolved)),
+    asRemoteCommand(renderAuthorizeGateScript(manager.name, marker, resolved)),
   );
   return new remote.Command(
     resourceName,
@@ -64,7 +64,7 @@ export function authorizeGatedKey(
       connection: manager.connection,
       create,
       update: create,
-      delete: asUser(renderRevokeGateScript(manager.name, marker)),
+      delete: asRemoteCommand(renderRevokeGateScript(manager.name, marker)),
       // Public, but kept out of logs like every stdin of the platform.
       stdin: pulumi.secret(pulumi.output(publicKey).apply((k) => `${k.trim()}\n`)),
       addPreviousOutputInEnv: false,

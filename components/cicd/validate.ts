@@ -11,7 +11,7 @@ import {
 } from "../validation";
 import { SwarmHost } from "../hosts/types";
 import { CicdTool, HostRequirements, TOOL_MINIMUMS } from "./scripts/preflight";
-import { SAFE_SECRET_CHARS, isSafeSecret } from "./shell";
+import { SAFE_SECRET_CHARS, isSafeSecret } from "../shell";
 import { isImageTag } from "./versions";
 
 /** Throws unless every port is valid and no two are the same. */

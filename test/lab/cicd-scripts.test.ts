@@ -13,7 +13,7 @@ import {
   renderPreflightScript,
 } from "../../components/cicd/scripts/preflight";
 import { renderTrustScript, renderUntrustScript } from "../../components/cicd/registryTrust";
-import { DETECT_COMPOSE, asRoot, renderEnvFile, scriptHeader } from "../../components/cicd/shell";
+import { DETECT_COMPOSE, asRemoteCommand, prelude, renderEnvFile } from "../../components/shell";
 import { renderSonarQubeCompose } from "../../components/cicd/scripts/sonarqube";
 import { IMAGES, PINNED_VERSIONS, imageRef } from "../../components/cicd/versions";
 import { describeLab, eventually, Lab } from "./lab";
@@ -253,7 +253,10 @@ describeLab(
     describe("preflight", () => {
       const dataDir = () => `${toolDir}/srv/tool`;
       const preflight = (tool: CicdTool, requirements: HostRequirements) =>
-        asRoot(renderPreflightScript({ hostName: toolHost, tool, dataDir: dataDir(), requirements }));
+        asRemoteCommand(
+          renderPreflightScript({ hostName: toolHost, tool, dataDir: dataDir(), requirements }),
+          { root: true },
+        );
       const freeKb = async () =>
         Number((await lab.sh(toolHost, `df -Pk ${toolDir} | awk 'NR == 2 {print $4}'`)).trim());
       const gib = (kb: number) =>
@@ -464,12 +467,12 @@ describeLab(
         "-f",
         `${project}/id_ed25519`,
       ]);
-      const script = `${scriptHeader(toolHost, "jenkins pre-up (lab)")}
+      const script = `${prelude({ host: toolHost, task: "jenkins pre-up (lab)" }).trimEnd()}
 ${DETECT_COMPOSE}
 cd ${project}
 ${jenkinsPreUp(dataDir)}
 compose -p jenkins -f compose.yaml config`;
-      const out = await lab.sh(toolHost, asRoot(script));
+      const out = await lab.sh(toolHost, asRemoteCommand(script, { root: true }));
       const gid = (await lab.sh(toolHost, "stat -c %g /var/run/docker.sock")).trim();
       expect(gid).not.toBe("0");
       expect(fs.readFileSync(`${project}/.env`, "utf8")).toBe(`DOCKER_GID=${gid}\n`);
@@ -608,8 +611,12 @@ http:
         );
         for (const host of swarmNodes()) {
           const c = trustCommands.find((r) => r.urn.endsWith(`::registry-trust-${host.name}`))!;
-          expect(c.inputs.create).toBe(asRoot(renderTrustScript(host.name, REGISTRY)));
-          expect(c.inputs.delete).toBe(asRoot(renderUntrustScript(host.name, REGISTRY)));
+          expect(c.inputs.create).toBe(
+            asRemoteCommand(renderTrustScript(host.name, REGISTRY), { root: true }),
+          );
+          expect(c.inputs.delete).toBe(
+            asRemoteCommand(renderUntrustScript(host.name, REGISTRY), { root: true }),
+          );
           expect(c.outputs.stdout).toBe(
             `pulumi-swarm: installed /etc/docker/certs.d/${REGISTRY}/ca.crt on host ${host.name}`,
           );

@@ -1,4 +1,4 @@
-import { asRemoteCommand } from "../../components/cluster/scripts/shell";
+import { asRemoteCommand } from "../../components/shell";
 import { renderPrepareScript } from "../../components/cluster/scripts/prepare";
 import { renderInitScript } from "../../components/cluster/scripts/init";
 import { renderJoinScript, renderLeaveScript } from "../../components/cluster/scripts/join";

@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import { asRemoteCommand } from "../../components/cluster/scripts/shell";
+import { asRemoteCommand } from "../../components/shell";
 import { renderPrepareScript } from "../../components/cluster/scripts/prepare";
 import { renderInitScript } from "../../components/cluster/scripts/init";
 import { renderJoinScript } from "../../components/cluster/scripts/join";

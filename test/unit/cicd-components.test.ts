@@ -1,3 +1,4 @@
+import { asRemoteCommand } from "../../components/shell";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import {
@@ -61,7 +62,6 @@ describe("delivery platform components (mocks)", () => {
     trust: typeof import("../../components/cicd/registryTrust");
     preflight: typeof import("../../components/cicd/scripts/preflight");
     deploy: typeof import("../../components/cicd/scripts/deploy");
-    shell: typeof import("../../components/cicd/shell");
     jenkinsCompose: typeof import("../../components/cicd/scripts/jenkins");
     gate: typeof import("../../components/cicd/scripts/deployGate");
   };
@@ -98,7 +98,6 @@ describe("delivery platform components (mocks)", () => {
       trust: await import("../../components/cicd/registryTrust"),
       preflight: await import("../../components/cicd/scripts/preflight"),
       deploy: await import("../../components/cicd/scripts/deploy"),
-      shell: await import("../../components/cicd/shell"),
       jenkinsCompose: await import("../../components/cicd/scripts/jenkins"),
       gate: await import("../../components/cicd/scripts/deployGate"),
     };
@@ -141,13 +140,14 @@ describe("delivery platform components (mocks)", () => {
       );
       const preflight = run.named("gl-preflight");
       expect(preflight.inputs.create).toBe(
-        cicd.shell.asRoot(
+        asRemoteCommand(
           cicd.preflight.renderPreflightScript({
             hostName: "gitlab-vm",
             tool: "GitLab",
             dataDir: "/srv/pulumi-swarm/gitlab",
             requirements: cicd.preflight.TOOL_MINIMUMS.GitLab,
           }),
+          { root: true },
         ),
       );
       const deploy = run.named("gl-deploy");
@@ -162,13 +162,14 @@ describe("delivery platform components (mocks)", () => {
       );
       expect(deploy.inputs.create).toBe(deploy.inputs.update);
       expect(deploy.inputs.delete).toBe(
-        cicd.shell.asRoot(
+        asRemoteCommand(
           cicd.deploy.renderRemoveScript({
             hostName: "gitlab-vm",
             tool: "GitLab",
             project: "gitlab",
             configDir: "/srv/pulumi-swarm/gitlab/deploy",
           }),
+          { root: true },
         ),
       );
       expect(deploy.inputs.addPreviousOutputInEnv).toBe(false);
@@ -249,14 +250,14 @@ describe("delivery platform components (mocks)", () => {
       expect((unwrapSecrets(authorize.inputs.connection) as { host: string }).host).toBe("10.0.0.11");
       // Behind the deploy gate: the key may only roll "web" to images of 10.0.0.13/team/web.
       expect(authorize.inputs.create).toBe(
-        cicd.shell.asUser(
+        asRemoteCommand(
           cicd.gate.renderAuthorizeGateScript("mgr-1", "pulumi-swarm-jenkins-jk", [
             { service: "web", repository: "10.0.0.13/team/web" },
           ]),
         ),
       );
       expect(authorize.inputs.delete).toBe(
-        cicd.shell.asUser(cicd.gate.renderRevokeGateScript("mgr-1", "pulumi-swarm-jenkins-jk")),
+        asRemoteCommand(cicd.gate.renderRevokeGateScript("mgr-1", "pulumi-swarm-jenkins-jk")),
       );
       expect(unwrapSecrets(authorize.inputs.stdin)).toBe("ssh-ed25519 AAAAPUBLIC\n");
       expect(await valueOf(jk.url)).toBe("http://203.0.113.11:8080");
@@ -372,10 +373,10 @@ describe("delivery platform components (mocks)", () => {
       ).toEqual(["trust-node-1", "trust-node-2"]);
       const node1 = run.named("trust-node-1");
       expect(node1.inputs.create).toBe(
-        cicd.shell.asRoot(cicd.trust.renderTrustScript("node-1", "10.0.1.5:8443")),
+        asRemoteCommand(cicd.trust.renderTrustScript("node-1", "10.0.1.5:8443"), { root: true }),
       );
       expect(node1.inputs.delete).toBe(
-        cicd.shell.asRoot(cicd.trust.renderUntrustScript("node-1", "10.0.1.5:8443")),
+        asRemoteCommand(cicd.trust.renderUntrustScript("node-1", "10.0.1.5:8443"), { root: true }),
       );
       expect(isSecretInput(node1.inputs.stdin)).toBe(true);
       expect(unwrapSecrets(node1.inputs.stdin)).toBe(CA_CERT);

@@ -10,7 +10,7 @@ import {
   renderNodeSettingsScript,
   renderNodeStatusScript,
 } from "../../components/cluster/scripts/node";
-import { asRemoteCommand } from "../../components/cluster/scripts/shell";
+import { asRemoteCommand } from "../../components/shell";
 
 // Made at run time so no token-shaped literal lives in the repository.
 const fake = (prefix: string) => `${prefix}-${crypto.randomBytes(12).toString("hex")}`;

@@ -1,5 +1,5 @@
 import { fail } from "../../validation";
-import { shellQuote } from "../shell";
+import { shq } from "../../shell";
 
 /*
  * Shell run on a single host (outside the swarm) for ComposeHost: `up -d` of a compose project
@@ -74,8 +74,8 @@ export function renderComposeUpScript(options: ComposeUpOptions): string {
   return [
     "set -eu",
     "umask 077",
-    `dir=${shellQuote(options.directory)}`,
-    `project=${shellQuote(options.project)}`,
+    `dir=${shq(options.directory)}`,
+    `project=${shq(options.project)}`,
     "env_b64=''",
     "compose_b64=''",
     "IFS= read -r env_b64 || true",
@@ -113,8 +113,8 @@ export function renderComposeDownScript(options: ComposeDownOptions): string {
   requireProjectDirectory("directory", options.directory);
   return [
     "set -eu",
-    `dir=${shellQuote(options.directory)}`,
-    `project=${shellQuote(options.project)}`,
+    `dir=${shq(options.directory)}`,
+    `project=${shq(options.project)}`,
     'if [ ! -f "$dir/compose.yaml" ]; then',
     '  echo "compose-host: project $project is not deployed in $dir; nothing to remove"',
     "  exit 0",

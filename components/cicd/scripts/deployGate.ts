@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fail, isKnown } from "../../validation";
 import { parseImageReference, requireSwarmName } from "../../workloads/parse";
-import { scriptHeader, shellQuote } from "../shell";
+import { prelude, shq } from "../../shell";
 
 /**
  * The restricted deploy key: a pipeline's SSH key is authorized on a swarm manager with
@@ -97,7 +97,7 @@ export function requireRepository(argument: string, value: string): void {
  */
 export function renderDeployGate(marker: string, targets: DeployTarget[]): string {
   requireDeployTargets("targets", targets);
-  const pairs = targets.map((t) => shellQuote(`${t.service} ${t.repository}`)).join(" ");
+  const pairs = targets.map((t) => shq(`${t.service} ${t.repository}`)).join(" ");
   const allowedText = targets.map((t) => `${t.service} <- ${t.repository}`).join(", ");
   return `#!/bin/bash
 # pulumi-swarm deploy gate for key ${marker}: the only command this key can run (written by Pulumi).
@@ -105,7 +105,7 @@ set -uo pipefail
 allowed=(${pairs})
 refuse() {
   printf 'pulumi-swarm deploy gate: refused: %s\\n' "$*" >&2
-  printf '%s\\n' ${shellQuote(`allowed: docker service update [--with-registry-auth] [--no-resolve-image] [--detach=false] [--quiet] --image <repository>:<tag>|<repository>@sha256:<digest> <service>, for ${allowedText}`)} >&2
+  printf '%s\\n' ${shq(`allowed: docker service update [--with-registry-auth] [--no-resolve-image] [--detach=false] [--quiet] --image <repository>:<tag>|<repository>@sha256:<digest> <service>, for ${allowedText}`)} >&2
   exit 1
 }
 request=\${SSH_ORIGINAL_COMMAND-}
@@ -182,8 +182,8 @@ export function gatePath(marker: string): string {
 export function renderAuthorizeGateScript(hostName: string, marker: string, targets: DeployTarget[]): string {
   requireMarker(marker);
   const gate = renderDeployGate(marker, targets);
-  return `${scriptHeader(hostName, "authorizing the restricted deploy key")}
-marker=${shellQuote(marker)}
+  return `${prelude({ host: hostName, task: "authorizing the restricted deploy key" }).trimEnd()}
+marker=${shq(marker)}
 IFS= read -r key || [ -n "$key" ] || fail "no public key on standard input"
 case "$key" in
   ssh-ed25519\\ *|ssh-rsa\\ *|ecdsa-sha2-*) ;;
@@ -193,11 +193,11 @@ case "$HOME" in
   *[!A-Za-z0-9._/-]*|"") fail "the home directory '$HOME' has characters that cannot go into authorized_keys" ;;
 esac
 umask 077
-gate="$HOME/"${shellQuote(gatePath(marker))}
+gate="$HOME/"${shq(gatePath(marker))}
 mkdir -p "$HOME/.ssh" "$(dirname "$gate")"
 # The gate's text is written literally: nothing in it expands here.
 # shellcheck disable=SC2016
-printf '%s' ${shellQuote(gate)} >"$gate.new"
+printf '%s' ${shq(gate)} >"$gate.new"
 chmod 0700 "$gate.new"
 if cmp -s "$gate.new" "$gate"; then rm -f "$gate.new"; else mv -f "$gate.new" "$gate"; fi
 line="restrict,command=\\"$gate\\" $(printf '%s' "$key" | awk '{print $1, $2}') $marker"
@@ -214,9 +214,9 @@ printf 'pulumi-swarm: deploy key %s authorized on host %s, restricted to %s\\n' 
 /** Renders the script that removes the marked key line and its gate. */
 export function renderRevokeGateScript(hostName: string, marker: string): string {
   requireMarker(marker);
-  return `${scriptHeader(hostName, "revoking the restricted deploy key")}
-marker=${shellQuote(marker)}
-rm -f "$HOME/"${shellQuote(gatePath(marker))}
+  return `${prelude({ host: hostName, task: "revoking the restricted deploy key" }).trimEnd()}
+marker=${shq(marker)}
+rm -f "$HOME/"${shq(gatePath(marker))}
 file="$HOME/.ssh/authorized_keys"
 [ -f "$file" ] || exit 0
 awk -v marker="$marker" '$NF == marker {found = 1} END {exit !found}' "$file" || exit 0

@@ -1,7 +1,7 @@
 import { fail, isHostAddress, isPort } from "../../validation";
 import { requireSwarmName } from "../../workloads/parse";
 import { requireRepository } from "./deployGate";
-import { shellQuote } from "../shell";
+import { shq } from "../../shell";
 
 /** What one pipeline builds and where it deploys it. */
 export interface PipelineScriptOptions {
@@ -94,14 +94,14 @@ export function renderPipelineScript(options: PipelineScriptOptions): string {
 set -euo pipefail
 step() { printf 'pipeline: %s\\n' "$*" >&2; }
 fail() { printf 'pipeline failed: %s\\n' "$*" >&2; exit 1; }
-repository=${shellQuote(options.repository)}
-service=${shellQuote(options.service)}
-login_registry=${shellQuote(loginRegistry)}
-manager=${shellQuote(options.manager.host)}
+repository=${shq(options.repository)}
+service=${shq(options.service)}
+login_registry=${shq(loginRegistry)}
+manager=${shq(options.manager.host)}
 manager_port=${port}
-manager_user=${shellQuote(options.manager.user)}
-context=${shellQuote(options.context ?? ".")}
-dockerfile=${shellQuote(options.dockerfile ?? "Dockerfile")}
+manager_user=${shq(options.manager.user)}
+context=${shq(options.context ?? ".")}
+dockerfile=${shq(options.dockerfile ?? "Dockerfile")}
 if [ -z "\${DEPLOY_KEY_FILE:-}" ] || [ ! -r "$DEPLOY_KEY_FILE" ]; then
   fail "DEPLOY_KEY_FILE must name the deploy key's private key file (bind it from the Jenkins credential)"
 fi
@@ -129,7 +129,7 @@ docker push "$image" >&2 || fail "docker push of $image failed (its output is ab
 digest=$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image" | grep -F "$repository@sha256:" | head -n 1 || true)
 [[ $digest =~ @(sha256:[0-9a-f]{64})$ ]] || fail "the registry reported no digest for $image"
 deploy="$image@\${BASH_REMATCH[1]}"
-printf '%s\\n' ${shellQuote(pin ? `${knownHost} ${pin}` : "")} >"$work/known_hosts"
+printf '%s\\n' ${shq(pin ? `${knownHost} ${pin}` : "")} >"$work/known_hosts"
 step "deploying $deploy to service $service through $manager_user@$manager:$manager_port"
 ssh -i "$DEPLOY_KEY_FILE" -p "$manager_port" -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=15 \\
   ${pin ? '-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$work/known_hosts"' : "-o StrictHostKeyChecking=accept-new"} \\

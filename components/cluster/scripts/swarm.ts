@@ -1,4 +1,4 @@
-import { PRELUDE, shq } from "./shell";
+import { PRELUDE, shq } from "../../shell";
 import { renderMembershipSteps } from "./join";
 
 /*
