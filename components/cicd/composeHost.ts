@@ -3,8 +3,8 @@ import * as remote from "@pulumi/command/remote";
 import type { SwarmHost } from "../hosts/types";
 import { fail, isKnown, requireBoolean, requireDnsLabel, validateComponentArgs } from "../validation";
 import { requireEnvNames } from "../workloads/composeEnv";
-import { composeStdin } from "../workloads/scripts/compose";
 import {
+  composeHostStdin,
   renderComposeDownScript,
   renderComposeUpScript,
   requireProjectDirectory,
@@ -90,7 +90,7 @@ export class ComposeHost extends pulumi.ComponentResource {
     const hasEnv = Object.keys(args.environment ?? {}).length > 0;
     const stdin = pulumi
       .all([content, pulumi.output(args.environment ?? {})])
-      .apply(([compose, env]) => composeStdin(compose, env as Record<string, string>));
+      .apply(([compose, env]) => composeHostStdin(compose, env as Record<string, string>));
     const up = asRemoteCommand(renderComposeUpScript({ project, directory }), { root: true });
     this.command = new remote.Command(
       `${name}-compose`,

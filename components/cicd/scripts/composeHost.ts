@@ -1,5 +1,6 @@
 import { fail } from "../../validation";
-import { shq } from "../../shell";
+import { renderEnvFile, shq } from "../../shell";
+import { requireEnvNames } from "../../workloads/composeEnv";
 
 /*
  * Shell run on a single host (outside the swarm) for ComposeHost: `up -d` of a compose project
@@ -126,4 +127,15 @@ export function renderComposeDownScript(options: ComposeDownOptions): string {
     'echo "compose-host: removed project $project and $dir"',
     "",
   ].join("\n");
+}
+
+/**
+ * The stdin of {@link renderComposeUpScript}: the environment file (shell format, sourced only in the
+ * subshell that runs compose) and the compose file, one base64 line each, so no byte of either
+ * reaches the shell's parsing.
+ */
+export function composeHostStdin(compose: string, env: Record<string, string>): string {
+  requireEnvNames("environment", env);
+  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+  return `${b64(renderEnvFile(env, "shell"))}\n${b64(compose)}\n`;
 }
