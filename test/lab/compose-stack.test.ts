@@ -232,7 +232,7 @@ ${extra}`;
       expect(scriptOf(String(inputs.create))).toBe(
         renderStackDeployScript({ stackName: "shop", withRegistryAuth: false, prune: true, wait: true }),
       );
-      expect(inputs.delete).toBe(renderStackRemoveScript("shop", 60));
+      expect(scriptOf(String(inputs.delete))).toBe(renderStackRemoveScript("shop", 60));
       // It runs on the first manager (the connection is a secret in state; decrypted here).
       expect((reveal(inputs.connection) as { host?: string }).host).toBe(managerIp);
       const deployOutput = String(up.outputs.deployOutput?.value ?? "");
