@@ -123,10 +123,10 @@ export class ComposeStack extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: [...(args.cluster.ready ?? [args.cluster.provider]), ...(manager.dependsOn ?? [])],
-        // A new stack name (or manager) is a new stack: remove the old one first, since both would
-        // publish the same ports.
-        replaceOnChanges: ["delete"],
-        deleteBeforeReplace: true,
+        // No replaceOnChanges on `delete`: a library upgrade that changes the remove script's text
+        // would then `docker stack rm` every running stack before deploying it again (seen in the
+        // upgrade test). A new stackName is an in-place update that deploys the new stack; the old
+        // one keeps running until `docker stack rm <old>` (README, Limits).
         ...(hasEnv ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
       },
     );
