@@ -6,7 +6,7 @@ import { requireEnvNames } from "../../workloads/composeEnv";
  * Shell run on a single host (outside the swarm) for ComposeHost: `up -d` of a compose project
  * with `docker compose` (v2 plugin) or Debian's `docker-compose` (v1). Pure renderers, POSIX sh.
  * Nothing secret is part of these strings: the compose file and its environment arrive on stdin
- * (the two-line bundle of composeStdin in workloads/scripts/compose), and the environment is read only
+ * (two base64 lines, see composeStdin in workloads/composeScripts), and the environment is read only
  * in a subshell that runs nothing but compose, so a variable named like one of the script's own
  * (dir, project, PATH...) cannot change what the script does.
  */
@@ -77,14 +77,11 @@ export function renderComposeUpScript(options: ComposeUpOptions): string {
     "umask 077",
     `dir=${shq(options.directory)}`,
     `project=${shq(options.project)}`,
-    "env_name=''",
     "env_b64=''",
-    "compose_name=''",
     "compose_b64=''",
-    "# The bundle of composeStdin: `stack.env <base64>` then `docker-compose.yml <base64>`.",
-    "IFS=' ' read -r env_name env_b64 || true",
-    "IFS=' ' read -r compose_name compose_b64 || true",
-    'if [ "$env_name" != stack.env ] || [ "$compose_name" != docker-compose.yml ] || [ -z "$compose_b64" ]; then',
+    "IFS= read -r env_b64 || true",
+    "IFS= read -r compose_b64 || true",
+    'if [ -z "$compose_b64" ]; then',
     '  echo "compose-host: no compose file arrived on stdin" >&2',
     "  exit 2",
     "fi",
