@@ -114,11 +114,14 @@ async function refusedLate(output: () => pulumi.Input<unknown>): Promise<Seen> {
   return { outcome: "accepted", evidence: "the Output resolved" };
 }
 
-/** Whether a string holds `needle`, as is or inside a stdin bundle (`<file> <base64>` lines). */
+/**
+ * Whether a string holds `needle`, as is or base64-encoded in a stdin line (a bundle's
+ * `<file> <base64>` lines, or ComposeHost's bare base64 lines).
+ */
 function carries(text: string, needle: string): boolean {
   const decoded = text
     .split("\n")
-    .map((line) => /^[\w.-]+ ([A-Za-z0-9+/=]+)$/.exec(line)?.[1])
+    .map((line) => /^(?:[\w.-]+ )?([A-Za-z0-9+/=]+)$/.exec(line)?.[1])
     .filter((b64): b64 is string => b64 !== undefined)
     .map((b64) => Buffer.from(b64, "base64").toString("utf8"));
   return [text, ...decoded].some((t) => t.includes(needle));
