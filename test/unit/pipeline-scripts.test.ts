@@ -8,7 +8,11 @@ import {
   requireDeployTargets,
 } from "../../components/cicd/scripts/deployGate";
 import { renderPipelineScript } from "../../components/cicd/scripts/pipeline";
-import { renderComposeDownScript, renderComposeUpScript } from "../../components/cicd/scripts/composeHost";
+import {
+  composeHostStdin,
+  renderComposeDownScript,
+  renderComposeUpScript,
+} from "../../components/cicd/scripts/composeHost";
 import { Sandbox, sandbox } from "./cicd-helpers";
 
 const TARGETS: DeployTarget[] = [
@@ -261,5 +265,36 @@ describe("ComposeHost scripts", () => {
       'directory: received "/etc". Use an absolute directory of its own',
     );
     expect(() => renderComposeUpScript({ project: "tools", directory: "/srv/../etc" })).toThrow("directory");
+  });
+
+  it("up reads the stdin the component sends: files written, compose run with the env only in its own process", () => {
+    // `docker compose` is missing (exit 1), so the script falls back to docker-compose, which records
+    // its arguments and the variable it was given.
+    const sb = sandbox({
+      docker: "exit 1",
+      "docker-compose":
+        'printf "%s\\n" "$*" >"$HOME/args"; printf "%s" "${DB_PASSWORD:-unset}" >"$HOME/seen"',
+    });
+    try {
+      sb.write("home/.keep", "");
+      const dir = `${sb.dir}/srv/tools`;
+      const compose = "services:\n  app:\n    image: lab/busybox\n";
+      const stdin = composeHostStdin(compose, { DB_PASSWORD: "s3cret 'x' $(id)" });
+      const result = sb.run(renderComposeUpScript({ project: "tools", directory: dir }), { input: stdin });
+      expect(result).toMatchObject({ status: 0 });
+      expect(sb.read("srv/tools/compose.yaml")).toBe(compose);
+      expect(sb.read("home/seen")).toBe("s3cret 'x' $(id)");
+      expect(sb.read("home/args")).toBe(
+        `--project-name tools --project-directory ${dir} --file ${dir}/compose.yaml up -d --remove-orphans\n`,
+      );
+      // A second run with the same stdin rewrites nothing and runs compose again (it is idempotent).
+      const mtime = fs.statSync(`${dir}/compose.yaml`).mtimeMs;
+      expect(
+        sb.run(renderComposeUpScript({ project: "tools", directory: dir }), { input: stdin }).status,
+      ).toBe(0);
+      expect(fs.statSync(`${dir}/compose.yaml`).mtimeMs).toBe(mtime);
+    } finally {
+      sb.cleanup();
+    }
   });
 });
