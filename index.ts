@@ -10,23 +10,13 @@ export { SwarmService } from "./components/workloads/swarmService";
 export type * from "./components/workloads/serviceTypes";
 export { SwarmJob } from "./components/workloads/swarmJob";
 export type { SwarmJobArgs, SwarmObjectRef } from "./components/workloads/swarmJob";
-export { renderJobRunScript, renderJobRemoveScript, jobStdin } from "./components/workloads/scripts/job";
-export type { JobScriptOptions } from "./components/workloads/scripts/job";
-export { RedisCluster, redisTopology } from "./components/workloads/redisCluster";
+export { RedisCluster } from "./components/workloads/redisCluster";
 export type { RedisClusterArgs } from "./components/workloads/redisCluster";
-export { renderRedisConvergeScript, renderRedisNodeCommand } from "./components/workloads/scripts/redis";
-export type { RedisTopology } from "./components/workloads/scripts/redis";
 export { MySqlReplication } from "./components/workloads/mysqlReplication";
 export type {
   MySqlReplicationArgs,
   MySqlReplicationPasswords,
 } from "./components/workloads/mysqlReplication";
-export {
-  renderInitSql,
-  renderMariadbCommand,
-  renderReplicationSetupScript,
-} from "./components/workloads/scripts/mysql";
-export type { MySqlPasswords } from "./components/workloads/scripts/mysql";
 export { ComposeStack } from "./components/workloads/composeStack";
 export type { ComposeStackArgs } from "./components/workloads/composeStack";
 export { renderEnvFile } from "./components/shell";
