@@ -201,6 +201,20 @@ export class EngineStack {
     return stdout;
   }
 
+  /**
+   * A suite's last word: destroy what is left (once more after a refresh when the first destroy
+   * fails, e.g. on a host that went away), then remove the stack. Never throws.
+   */
+  async cleanUp(): Promise<void> {
+    const down = await this.destroy();
+    if (!down.ok) {
+      console.log(`cleanup destroy failed, refreshing and retrying: ${down.error?.slice(-2000)}`);
+      await this.refresh();
+      await this.destroy();
+    }
+    await this.remove();
+  }
+
   /** Removes the stack's state and its work directory (the resources must be gone already). */
   async remove(): Promise<void> {
     await this.stack.workspace.removeStack(this.stack.name, { force: true }).catch(() => undefined);

@@ -198,16 +198,8 @@ describeLab(
 
     afterAll(async () => {
       console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
-      if (stack && !destroyed) {
-        // A delete that failed half-way leaves state the swarm no longer has: refresh, then destroy.
-        const down = await stack.destroy();
-        if (!down.ok) {
-          console.log(`afterAll destroy failed, refreshing and retrying: ${down.error?.slice(-2000)}`);
-          await stack.refresh();
-          await stack.destroy();
-        }
-      }
-      await stack?.remove();
+      if (stack && !destroyed) await stack.cleanUp();
+      else await stack?.remove();
       if (savedAgent !== undefined) process.env.SSH_AUTH_SOCK = savedAgent;
       releaseSshDir();
       await lab?.release();

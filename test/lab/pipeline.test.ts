@@ -251,14 +251,8 @@ describeLab(
 
     afterAll(async () => {
       console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
-      if (stack && !destroyed) {
-        const down = await stack.destroy();
-        if (!down.ok) {
-          await stack.refresh();
-          await stack.destroy();
-        }
-      }
-      await stack?.remove();
+      if (stack && !destroyed) await stack.cleanUp();
+      else await stack?.remove();
       if (savedAgent !== undefined) process.env.SSH_AUTH_SOCK = savedAgent;
       releaseSshDir();
       if (lab) {
