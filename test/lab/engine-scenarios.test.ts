@@ -214,7 +214,13 @@ describeLab(
         ["roll-nginx", before.nginx],
         ["roll-redis", before.redis],
       ] as const) {
-        await eventually(120, async () => (await running(service)).every((t) => t.image.includes(":latest")));
+        // A stop-first update stops the old task before its successor runs, so "every running task is
+        // new" also holds mid-roll with one slot empty: wait for all three slots.
+        const rolled = await eventually(120, async () => {
+          const now = await running(service);
+          return now.length === 3 && now.every((t) => t.image.includes(":latest"));
+        });
+        expect(rolled).toBe(true);
         const fresh = (await tasks(service))
           .filter((t) => !old.some((o) => o.id === t.id) && t.desired === "running")
           .sort((a, b) => a.createdAt - b.createdAt);
