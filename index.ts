@@ -30,13 +30,15 @@ export type { StackDeployOptions } from "./components/workloads/scripts/compose"
 export { parseDuration, parseMemory, parseImageReference } from "./components/workloads/parse";
 export type { ImageReference } from "./components/workloads/parse";
 export { GitLabHost, gitlabPorts } from "./components/cicd/gitlabHost";
-export type { GitLabHostArgs } from "./components/cicd/gitlabHost";
+export type { GitLabHostArgs, GitLabWebhookArgs } from "./components/cicd/gitlabHost";
 export { JenkinsHost, jenkinsPorts } from "./components/cicd/jenkinsHost";
-export type { JenkinsHostArgs } from "./components/cicd/jenkinsHost";
+export type { JenkinsHostArgs, JenkinsWebhook } from "./components/cicd/jenkinsHost";
+export type { JenkinsPipelineArgs, Credentials } from "./components/cicd/jenkinsPipelines";
+export { JENKINS_PLUGINS } from "./components/cicd/scripts/jenkinsCasc";
 export { SonarQubeHost, sonarqubePorts } from "./components/cicd/sonarqubeHost";
 export type { SonarQubeHostArgs } from "./components/cicd/sonarqubeHost";
 export { HarborHost, harborPorts } from "./components/cicd/harborHost";
-export type { HarborHostArgs } from "./components/cicd/harborHost";
+export type { HarborHostArgs, HarborProjectArgs } from "./components/cicd/harborHost";
 export { RegistryTrust } from "./components/cicd/registryTrust";
 export type { RegistryTrustArgs } from "./components/cicd/registryTrust";
 export { DeployKey } from "./components/cicd/deployKey";
