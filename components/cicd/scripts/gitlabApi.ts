@@ -35,7 +35,7 @@ export function requireGitLabProject(argument: string, value: string): void {
 export function requireHookUrl(argument: string, value: string): void {
   if (
     typeof value !== "string" ||
-    !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/%-]*)?$/.test(value)
+    !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~/%-]*)?$/.test(value)
   ) {
     fail(
       argument,
