@@ -11,7 +11,9 @@ export function apiCallSnippet(base: string, authFile: string, insecure: boolean
   return `api_base=${shq(base)}
 call() {
   local method=$1 path=$2 body=\${3:-} code
-  local args=(-sS --max-time 30 -K "$work/${authFile}"${insecure ? " -k" : ""} -H 'Accept: application/json' -X "$method" -o "$work/response" -w '%{http_code}')
+  local args=(-sS --max-time 30 -K "$work/${authFile}"${insecure ? " -k" : ""} -H 'Accept: application/json' -o "$work/response" -w '%{http_code}')
+  # A HEAD answer has no body: --head tells curl not to wait for one (-X HEAD would).
+  if [ "$method" = HEAD ]; then args+=(--head); else args+=(-X "$method"); fi
   if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "@$body"); fi
   : >"$work/response"
   code=$(curl "\${args[@]}" "$api_base$path" 2>"$work/curl.err") || code=000
