@@ -54,7 +54,10 @@ describe("JCasC YAML (parsed by the yaml package)", () => {
   });
 
   it("declares every credential with a scope and an id, every secret field a ${file} reference", () => {
-    const creds = config.credentials.system.domainCredentials[0].credentials as Record<string, Record<string, unknown>>[];
+    const creds = config.credentials.system.domainCredentials[0].credentials as Record<
+      string,
+      Record<string, unknown>
+    >[];
     expect(creds.map((c) => Object.keys(c)[0])).toEqual([
       "basicSSHUserPrivateKey",
       "usernamePassword",
@@ -140,8 +143,7 @@ if (!groovyc) {
     describe("Groovy", () =>
       it("is installed (Debian packages groovy and default-jre-headless, in .ci/run-deps.txt)", () => {
         throw new Error("groovyc is not installed: apt-get install -y groovy default-jre-headless");
-      }),
-    );
+      }));
   } else {
     console.warn("\n*** SKIPPED: groovyc is not installed; Job DSL and Jenkinsfiles were NOT parsed ***\n");
   }
@@ -176,7 +178,9 @@ describeGroovy("Job DSL and Jenkinsfiles (parsed by Groovy's compiler)", () => {
   });
 
   it("a broken script does not (the check can fail)", () => {
-    const broken = compile({ "Broken.groovy": renderJobDsl(jobs[0]).replace("definition {", "definition {{") });
+    const broken = compile({
+      "Broken.groovy": renderJobDsl(jobs[0]).replace("definition {", "definition {{"),
+    });
     expect(broken.status).not.toBe(0);
     expect(broken.output).toContain("Broken.groovy");
   });
