@@ -29,7 +29,7 @@ import {
   renderHarborProjectScript,
   requireHarborProjectName,
 } from "./scripts/harborApi";
-import type { Credentials } from "./jenkinsPipelines";
+import type { CredentialsOutput } from "./credentials";
 import { asRemoteCommand, renderBundle } from "../shell";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts, requireSeconds } from "./validate";
 import { PINNED_VERSIONS, isHarborVersion } from "./versions";
@@ -218,15 +218,9 @@ export class HarborHost extends pulumi.ComponentResource {
   /** Ports to open in the host's cloud firewall. */
   readonly ports: CicdPort[];
   /** The push robot of `project` ("robot$<project>+jenkins"; password secret), e.g. for a Jenkins pipeline's `registryCredentials`. Undefined without `project`. */
-  readonly pushCredentials?: Credentials & {
-    username: pulumi.Output<string>;
-    password: pulumi.Output<string>;
-  };
+  readonly pushCredentials?: CredentialsOutput;
   /** The pull-only robot of `project` ("robot$<project>+nodes"; password secret), for the swarm's `docker login`. Undefined without `project`. */
-  readonly pullCredentials?: Credentials & {
-    username: pulumi.Output<string>;
-    password: pulumi.Output<string>;
-  };
+  readonly pullCredentials?: CredentialsOutput;
 
   constructor(name: string, args: HarborHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validateComponentArgs(TYPE, name, () => planHarbor(args));
@@ -348,7 +342,7 @@ export class HarborHost extends pulumi.ComponentResource {
     project: HarborProjectArgs,
     password: pulumi.Output<string>,
     deploy: pulumi.Resource,
-  ): Record<string, { username: pulumi.Output<string>; password: pulumi.Output<string> }> {
+  ): Record<string, CredentialsOutput> {
     const secrets = HARBOR_ROBOTS.map((robot) => generatedSecret(this, `${name}-robot-${robot.name}`));
     const stdin = pulumi.all([password, ...secrets]).apply(([admin, ...robotSecrets]) =>
       renderBundle([

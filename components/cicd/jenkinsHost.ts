@@ -9,6 +9,7 @@ import {
   CicdPort,
   CommonPlan,
   composeDeployCommand,
+  generatedSecret,
   hostCommand,
   planCommon,
   plannedImage,
@@ -36,7 +37,6 @@ import {
   pipelineTargets,
   requirePipelines,
 } from "./jenkinsPipelines";
-import { generatedSecret } from "./common";
 import { asRemoteCommand, renderBundle } from "../shell";
 import { requireDistinctPorts } from "./validate";
 import { TOKENS, withTokenAliases } from "../tokens";

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmHost } from "../hosts/types";
+import type { Credentials } from "./credentials";
 import { fail, isKnown } from "../validation";
 import { renderBundle } from "../shell";
 import { requireSwarmName } from "../workloads/parse";
@@ -12,14 +13,6 @@ import {
   jobSecretNames,
   renderJenkinsCasc,
 } from "./scripts/jenkinsCasc";
-
-/** A user name and a password (or token), e.g. `HarborHost.pushCredentials`. */
-export interface Credentials {
-  /** User name, e.g. "robot$team+jenkins". */
-  username: pulumi.Input<string>;
-  /** Password or token (made secret). */
-  password: pulumi.Input<string>;
-}
 
 /** One pipeline job Jenkins gets as code: clone, build, push, deploy. */
 export interface JenkinsPipelineArgs {
