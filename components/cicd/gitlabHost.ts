@@ -13,7 +13,16 @@ import {
   whenDone,
 } from "./common";
 import { gitlabExternalUrl, renderGitLabCompose } from "./gitlabCompose";
-import { renderBundle, renderEnvFile } from "../shell";
+import { asRemoteCommand, renderBundle, renderEnvFile } from "../shell";
+import {
+  gitlabAuthConfig,
+  gitlabHookBody,
+  renderGitLabHooksScript,
+  requireGitLabProject,
+  requireHookUrl,
+} from "./scripts/gitlabApi";
+import { hostCommand } from "./common";
+import { isKnown } from "../validation";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts } from "./validate";
 import { TOKENS, withTokenAliases } from "../tokens";
 
@@ -34,6 +43,29 @@ export interface GitLabHostArgs extends CicdHostCommonArgs {
   rootPassword?: pulumi.Input<string>;
   /** Extra GITLAB_OMNIBUS_CONFIG lines (Ruby). Never put secrets here: they are in the compose file. Default: none. */
   extraOmnibusConfig?: string;
+  /**
+   * Project webhooks made through GitLab's API v4 once GitLab answers (found by URL first, so a
+   * second run creates nothing), e.g. `{ project: "team/web", ...jenkins.webhook("web") }`. Needs
+   * `apiToken`. Default: none.
+   */
+  webhooks?: GitLabWebhookArgs[];
+  /**
+   * A GitLab access token with the `api` scope that may manage the projects' hooks (made secret;
+   * sent on stdin as a curl config). Required with `webhooks`. Default: none.
+   */
+  apiToken?: pulumi.Input<string>;
+}
+
+/** A push webhook of one project. */
+export interface GitLabWebhookArgs {
+  /** Project path ("group/name") or numeric id. Required. */
+  project: string;
+  /** URL GitLab posts push events to, e.g. `jenkins.webhook("web").url`. Required. */
+  url: pulumi.Input<string>;
+  /** Secret token GitLab sends as X-Gitlab-Token (made secret). Required. */
+  token: pulumi.Input<string>;
+  /** Only pushes to this branch. Default: every branch. */
+  branch?: string;
 }
 
 /** The ports GitLab needs open, for the host's cloud firewall (usable before the host exists). */
@@ -49,6 +81,7 @@ export interface GitLabPlan extends CommonPlan {
   httpPort: number;
   sshPort: number;
   image: string;
+  webhooks: GitLabWebhookArgs[];
 }
 
 /** Validates {@link GitLabHostArgs} (throws a ValidationError) and applies the defaults. */
@@ -69,7 +102,26 @@ export function planGitLab(args: GitLabHostArgs): GitLabPlan {
     ["sshPort", sshPort],
   ]);
   const image = plannedImage("version", args.version, "gitlab");
-  return { ...common, httpPort, sshPort, image };
+  const webhooks = args.webhooks ?? [];
+  if (!Array.isArray(webhooks)) fail("webhooks", webhooks, "Pass a list of { project, url, token }.");
+  webhooks.forEach((hook, i) => {
+    requireGitLabProject(`webhooks[${i}].project`, hook?.project);
+    if (isKnown(hook.url)) requireHookUrl(`webhooks[${i}].url`, hook.url);
+    if (hook.token === undefined)
+      fail(
+        `webhooks[${i}].token`,
+        undefined,
+        'Give the secret token Jenkins checks, e.g. jenkins.webhook("web").token.',
+      );
+  });
+  if (webhooks.length > 0 && args.apiToken === undefined) {
+    fail(
+      "apiToken",
+      undefined,
+      'webhooks are made through GitLab\'s API: give an access token with the api scope (e.g. config.requireSecret("gitlabToken")).',
+    );
+  }
+  return { ...common, httpPort, sshPort, image, webhooks };
 }
 
 /**
@@ -141,6 +193,7 @@ export class GitLabHost extends pulumi.ComponentResource {
       deploy,
       address.apply((a) => `ssh://git@${a}:${plan.sshPort}`),
     );
+    if (plan.webhooks.length > 0) this.hooks(name, plan, args.apiToken!, deploy);
     this.adminUsername = pulumi.output("root");
     this.adminPassword = pulumi.secret(whenDone(deploy, password));
     this.ports = gitlabPorts(plan);
@@ -151,5 +204,46 @@ export class GitLabHost extends pulumi.ComponentResource {
       adminPassword: this.adminPassword,
       ports: this.ports,
     });
+  }
+
+  /** The webhooks, through GitLab's API on the host's loopback, after GitLab answers. */
+  private hooks(
+    name: string,
+    plan: GitLabPlan,
+    apiToken: pulumi.Input<string>,
+    deploy: pulumi.Resource,
+  ): void {
+    const resolved = plan.webhooks.map((hook) => pulumi.all([hook.url, hook.token]));
+    const stdin = pulumi.all([apiToken, pulumi.all(resolved)]).apply(([token, hooks]) =>
+      renderBundle([
+        { name: "auth.conf", content: gitlabAuthConfig(token) },
+        ...hooks.map(([url, hookToken], i) => {
+          requireHookUrl(`webhooks[${i}].url`, url);
+          return {
+            name: `hook.${i}.json`,
+            content: gitlabHookBody(
+              { project: plan.webhooks[i].project, url, branch: plan.webhooks[i].branch },
+              hookToken,
+            ),
+          };
+        }),
+      ]),
+    );
+    // The script lists the URLs it looks for, so it waits for them (they are not secret).
+    const create = pulumi.all(plan.webhooks.map((hook) => hook.url)).apply((urls) =>
+      asRemoteCommand(
+        renderGitLabHooksScript({
+          hostName: plan.host.name,
+          apiBase: `http://127.0.0.1:${plan.httpPort}`,
+          hooks: plan.webhooks.map((hook, i) => ({
+            project: hook.project,
+            url: urls[i],
+            branch: hook.branch,
+          })),
+        }),
+        { root: true },
+      ),
+    );
+    hostCommand(this, `${name}-webhooks`, plan.host, { create, stdin }, [deploy]);
   }
 }

@@ -21,6 +21,15 @@ import {
   renderHarborRemoveScript,
   renderHarborYml,
 } from "./scripts/harbor";
+import {
+  HarborRobot,
+  harborAuthConfig,
+  harborRobotBody,
+  parseHarborRobots,
+  renderHarborProjectScript,
+  requireHarborProjectName,
+} from "./scripts/harborApi";
+import type { CredentialsOutput } from "./credentials";
 import { asRemoteCommand, renderBundle } from "../shell";
 import { PasswordRule, requireUsablePassword, requireDistinctPorts, requireSeconds } from "./validate";
 import { PINNED_VERSIONS, isHarborVersion } from "./versions";
@@ -65,7 +74,28 @@ export interface HarborHostArgs extends CicdHostCommonArgs {
   certificateValidityHours?: number;
   /** Validity of the CA certificate, in hours. Default: 87600 (10 years). */
   caValidityHours?: number;
+  /**
+   * A project for the pipeline's images, made through Harbor's v2.0 API once Harbor is healthy
+   * (idempotent), with two robot accounts whose secrets Pulumi generates: "<project>+jenkins"
+   * (push and pull; `pushCredentials`) and "<project>+nodes" (pull only; `pullCredentials`).
+   * Default: none.
+   */
+  project?: HarborProjectArgs;
 }
+
+/** The pipeline's Harbor project. */
+export interface HarborProjectArgs {
+  /** Project name: lower-case letters, digits, ".", "_", "-". Required. */
+  name: string;
+  /** Anonymous pull allowed. Default: false. */
+  public?: boolean;
+}
+
+/** The robots HarborHost makes in its `project`. */
+export const HARBOR_ROBOTS: readonly HarborRobot[] = [
+  { name: "jenkins", access: "push", description: "pulumi-swarm: the pipeline pushes images" },
+  { name: "nodes", access: "pull", description: "pulumi-swarm: swarm nodes pull images" },
+];
 
 /** The ports Harbor needs open, for the host's cloud firewall (usable before the host exists). */
 export function harborPorts(args: { tls?: boolean; httpPort?: number; httpsPort?: number } = {}): CicdPort[] {
@@ -89,6 +119,7 @@ export interface HarborPlan extends CommonPlan {
   installerUrl: string;
   installerSha256: string;
   withTrivy: boolean;
+  project?: HarborProjectArgs;
   extraNames: string[];
   certificateValidityHours: number;
   caValidityHours: number;
@@ -131,6 +162,10 @@ export function planHarbor(args: HarborHostArgs): HarborPlan {
       `Use the 64 lower-case hex digits of the tarball's SHA-256 (required: the installer runs as root), e.g. the output of \`sha256sum harbor-${installer}-installer-${version}.tgz\` on a copy you trust.`,
     );
   }
+  if (args.project !== undefined) {
+    requireHarborProjectName("project.name", args.project?.name);
+    requireBoolean("project.public", args.project.public);
+  }
   const extraNames = args.extraNames ?? [];
   extraNames.forEach((extra, index) => {
     if (!isHostAddress(extra)) fail(`extraNames[${index}]`, extra, "Use a DNS name or an IPv4 address.");
@@ -156,6 +191,7 @@ export function planHarbor(args: HarborHostArgs): HarborPlan {
     installerUrl,
     installerSha256,
     withTrivy: args.withTrivy ?? false,
+    project: args.project,
     extraNames,
     certificateValidityHours,
     caValidityHours,
@@ -181,6 +217,10 @@ export class HarborHost extends pulumi.ComponentResource {
   readonly adminPassword: pulumi.Output<string>;
   /** Ports to open in the host's cloud firewall. */
   readonly ports: CicdPort[];
+  /** The push robot of `project` ("robot$<project>+jenkins"; password secret), e.g. for a Jenkins pipeline's `registryCredentials`. Undefined without `project`. */
+  readonly pushCredentials?: CredentialsOutput;
+  /** The pull-only robot of `project` ("robot$<project>+nodes"; password secret), for the swarm's `docker login`. Undefined without `project`. */
+  readonly pullCredentials?: CredentialsOutput;
 
   constructor(name: string, args: HarborHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validateComponentArgs(TYPE, name, () => planHarbor(args));
@@ -278,6 +318,11 @@ export class HarborHost extends pulumi.ComponentResource {
     this.adminUsername = pulumi.output("admin");
     this.adminPassword = pulumi.secret(whenDone(deploy, password));
     this.ports = harborPorts(plan);
+    if (plan.project) {
+      const robots = this.projectRobots(name, plan, plan.project, password, deploy);
+      this.pushCredentials = robots.jenkins;
+      this.pullCredentials = robots.nodes;
+    }
     this.registerOutputs({
       url: this.url,
       registry: this.registry,
@@ -285,7 +330,63 @@ export class HarborHost extends pulumi.ComponentResource {
       adminUsername: this.adminUsername,
       adminPassword: this.adminPassword,
       ports: this.ports,
+      pushCredentials: this.pushCredentials,
+      pullCredentials: this.pullCredentials,
     });
+  }
+
+  /** The project and its robots, through Harbor's API on the host's loopback, after the deploy. */
+  private projectRobots(
+    name: string,
+    plan: HarborPlan,
+    project: HarborProjectArgs,
+    password: pulumi.Output<string>,
+    deploy: pulumi.Resource,
+  ): Record<string, CredentialsOutput> {
+    const secrets = HARBOR_ROBOTS.map((robot) => generatedSecret(this, `${name}-robot-${robot.name}`));
+    const stdin = pulumi.all([password, ...secrets]).apply(([admin, ...robotSecrets]) =>
+      renderBundle([
+        { name: "admin.conf", content: harborAuthConfig("admin", admin) },
+        ...HARBOR_ROBOTS.flatMap((robot, i) => [
+          {
+            name: `robot.${robot.name}.json`,
+            content: harborRobotBody(project.name, robot, robotSecrets[i]),
+          },
+          { name: `secret.${robot.name}.json`, content: JSON.stringify({ secret: robotSecrets[i] }) },
+        ]),
+      ]),
+    );
+    const apiBase = plan.tls ? `https://127.0.0.1:${plan.httpsPort}` : `http://127.0.0.1:${plan.httpPort}`;
+    const command = hostCommand(
+      this,
+      `${name}-project`,
+      plan.host,
+      {
+        create: asRemoteCommand(
+          renderHarborProjectScript({
+            hostName: plan.host.name,
+            apiBase,
+            insecure: plan.tls,
+            project: project.name,
+            public: project.public ?? false,
+            robots: [...HARBOR_ROBOTS],
+          }),
+          { root: true },
+        ),
+        stdin,
+      },
+      [deploy],
+    );
+    const names = command.stdout.apply((out) => parseHarborRobots(out ?? ""));
+    return Object.fromEntries(
+      HARBOR_ROBOTS.map((robot, i) => [
+        robot.name,
+        {
+          username: names.apply((n) => n[robot.name] ?? `robot$${project.name}+${robot.name}`),
+          password: pulumi.secret(whenDone(command, secrets[i])),
+        },
+      ]),
+    );
   }
 
   /** The CA (its key stays secret in state) and the server certificate for `address` and `extraNames`. */

@@ -9,6 +9,7 @@ import {
   CicdPort,
   CommonPlan,
   composeDeployCommand,
+  generatedSecret,
   hostCommand,
   planCommon,
   plannedImage,
@@ -16,12 +17,26 @@ import {
   webUrl,
 } from "./common";
 import {
+  JENKINS_BUILD_CONTEXT,
   JENKINS_UID,
   deployKeyMarker,
   jenkinsPreUp,
   renderJenkinsCompose,
   renderJenkinsPasswordScript,
 } from "./scripts/jenkins";
+import {
+  JENKINS_PLUGINS,
+  configDigest,
+  renderJenkinsConfigScript,
+  renderJenkinsDockerfile,
+} from "./scripts/jenkinsCasc";
+import {
+  JenkinsPipelineArgs,
+  pipelineConfig,
+  pipelineSecretNames,
+  pipelineTargets,
+  requirePipelines,
+} from "./jenkinsPipelines";
 import { asRemoteCommand, renderBundle } from "../shell";
 import { requireDistinctPorts } from "./validate";
 import { TOKENS, withTokenAliases } from "../tokens";
@@ -46,9 +61,35 @@ export interface JenkinsHostArgs extends CicdHostCommonArgs {
   authorizeOn?: SwarmHost[];
   /**
    * The services Jenkins may roll on `authorizeOn`, each with the one image repository it may
-   * roll it to. Required when `authorizeOn` is not empty. Default: none.
+   * roll it to. Required when `authorizeOn` is not empty and no `pipelines` are given.
+   * Default: the pipelines' (service, repository) pairs.
    */
   deployTargets?: DeployTargetArgs[];
+  /**
+   * Pipeline jobs defined as code (Configuration as Code + Job DSL): each clones its repository on a
+   * GitLab push (webhook `<url>/project/<name>`, see `webhook()`), then runs the library's
+   * `renderPipelineScript` (build, push, deploy through the gated deploy key on `authorizeOn[0]`)
+   * with its credentials bound from Jenkins credentials that JCasC reads from secret files.
+   * Needs `authorizeOn`. Default: none.
+   */
+  pipelines?: JenkinsPipelineArgs[];
+  /** Executors of the built-in node, where the jobs run with the host's Docker. Default: 2. */
+  executors?: number;
+  /**
+   * Plugins baked into the derived image (`jenkins-plugin-cli` syntax, "name" or "name:version").
+   * Default: `JENKINS_PLUGINS` (configuration-as-code, job-dsl, workflow-aggregator, git,
+   * credentials-binding, ssh-credentials, plain-credentials, gitlab-plugin; latest at build time:
+   * pin versions here for repeatable images). A list given here replaces the default.
+   */
+  plugins?: string[];
+}
+
+/** The webhook GitLab calls for one pipeline job. */
+export interface JenkinsWebhook {
+  /** `<url>/project/<job>` (gitlab-plugin's endpoint). */
+  url: pulumi.Output<string>;
+  /** The job's secret token (secret), checked by Jenkins against GitLab's X-Gitlab-Token. */
+  token: pulumi.Output<string>;
 }
 
 /** The ports Jenkins needs open, for the host's cloud firewall (usable before the host exists). */
@@ -66,6 +107,9 @@ export interface JenkinsPlan extends CommonPlan {
   image: string;
   authorizeOn: SwarmHost[];
   deployTargets: DeployTargetArgs[];
+  pipelines: JenkinsPipelineArgs[];
+  executors: number;
+  plugins: string[];
 }
 
 /** Validates {@link JenkinsHostArgs} (throws a ValidationError) and applies the defaults. */
@@ -80,7 +124,9 @@ export function planJenkins(args: JenkinsHostArgs): JenkinsPlan {
   const image = plannedImage("version", args.version, "jenkins");
   const authorizeOn = args.authorizeOn ?? [];
   requireManagers("authorizeOn", authorizeOn, true);
-  const deployTargets = args.deployTargets ?? [];
+  const pipelines = args.pipelines ?? [];
+  requirePipelines("pipelines", pipelines, authorizeOn);
+  const deployTargets = args.deployTargets ?? pipelineTargets(pipelines);
   if (authorizeOn.length > 0) requireDeployTargets("deployTargets", deployTargets);
   else if (deployTargets.length > 0) {
     fail(
@@ -89,13 +135,36 @@ export function planJenkins(args: JenkinsHostArgs): JenkinsPlan {
       "deployTargets are given: list the swarm managers to authorize the deploy key on.",
     );
   }
-  return { ...common, httpPort, agentPort, image, authorizeOn, deployTargets };
+  const executors = args.executors ?? 2;
+  if (!Number.isInteger(executors) || executors < 1 || executors > 32) {
+    fail("executors", executors, "Use an integer from 1 to 32.");
+  }
+  const plugins = args.plugins ?? [...JENKINS_PLUGINS];
+  if (!Array.isArray(plugins) || plugins.length === 0) {
+    fail(
+      "plugins",
+      plugins,
+      'List the plugins to bake in, e.g. ["configuration-as-code", "job-dsl", ...] (see JENKINS_PLUGINS).',
+    );
+  }
+  plugins.forEach((plugin, i) => {
+    if (
+      typeof plugin !== "string" ||
+      !/^[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9][A-Za-z0-9._-]*)?$/.test(plugin)
+    ) {
+      fail(`plugins[${i}]`, plugin, 'Use "name" or "name:version", e.g. "job-dsl:1.93".');
+    }
+  });
+  return { ...common, httpPort, agentPort, image, authorizeOn, deployTargets, pipelines, executors, plugins };
 }
 
 /**
- * A Jenkins controller on its own host that drives the host's Docker through the socket (joining
- * the socket's group, read on the host), with an ed25519 deploy key in JENKINS_HOME/.ssh that
- * can be authorized on swarm managers. The initial admin password is read back from
+ * A Jenkins controller on its own host, built on the host from `jenkins/jenkins` plus the
+ * distribution's Docker CLI and the plugins (a derived image, as Jenkins documents: a host's
+ * dynamically linked docker binary mounted into another distribution's container is not sound),
+ * driving the host's Docker through the socket (joining the socket's group, read on the host),
+ * configured as code (JCasC) with the pipelines' jobs and credentials, and an ed25519 deploy key
+ * that can be authorized on swarm managers. The initial admin password is read back from
  * JENKINS_HOME/secrets/initialAdminPassword without being logged.
  */
 export class JenkinsHost extends pulumi.ComponentResource {
@@ -111,6 +180,20 @@ export class JenkinsHost extends pulumi.ComponentResource {
   readonly deployPrivateKey: pulumi.Output<string>;
   /** Ports to open in the host's cloud firewall. */
   readonly ports: CicdPort[];
+  /** Name of the controller image built on the host (changes when the Dockerfile changes). */
+  readonly builtImage: string;
+  private readonly webhooks: Record<string, JenkinsWebhook>;
+
+  /** The webhook of pipeline `job`, for `GitLabHost`'s `webhooks` (throws for a job not in `pipelines`). */
+  webhook(job: string): JenkinsWebhook {
+    const hook = this.webhooks[job];
+    if (!hook) {
+      throw new Error(
+        `JenkinsHost has no pipeline "${job}" (pipelines: ${Object.keys(this.webhooks).join(", ") || "none"})`,
+      );
+    }
+    return hook;
+  }
 
   constructor(name: string, args: JenkinsHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validateComponentArgs(TYPE, name, () => planJenkins(args));
@@ -120,24 +203,59 @@ export class JenkinsHost extends pulumi.ComponentResource {
     const privateKey = pulumi.secret(key.privateKeyOpenssh);
     const publicKey = key.publicKeyOpenssh.apply((k) => k.trim());
     const preflight = preflightCommand(this, name, "Jenkins", plan);
-    const stdin = pulumi.all([privateKey, publicKey]).apply(([resolvedPrivate, resolvedPublic]) =>
-      renderBundle([
-        {
-          name: "compose.yaml",
-          content: renderJenkinsCompose({
-            image: plan.image,
-            httpPort: plan.httpPort,
-            agentPort: plan.agentPort,
-            dataDir: plan.dataDir,
-          }),
-        },
-        {
-          name: "id_ed25519",
-          content: resolvedPrivate.endsWith("\n") ? resolvedPrivate : `${resolvedPrivate}\n`,
-        },
-        { name: "id_ed25519.pub", content: `${resolvedPublic} ${deployKeyMarker(name)}\n` },
-      ]),
+    const tokens = plan.pipelines.map((p) => generatedSecret(this, `${name}-webhook-${p.name}`));
+    const config = pipelineConfig(
+      "pipelines",
+      plan.pipelines,
+      plan.authorizeOn[0],
+      privateKey,
+      tokens,
+      plan.executors,
     );
+    const secretNames = pipelineSecretNames(plan.pipelines);
+    const jobNames = plan.pipelines.map((p) => p.name);
+    const configCommand = hostCommand(
+      this,
+      `${name}-config`,
+      plan.host,
+      {
+        create: asRemoteCommand(
+          renderJenkinsConfigScript({
+            hostName: plan.host.name,
+            dataDir: plan.dataDir,
+            secrets: secretNames,
+            jobs: jobNames,
+          }),
+          { root: true },
+        ),
+        stdin: config.apply((c) => c.bundle),
+      },
+      [preflight],
+    );
+    const dockerfile = renderJenkinsDockerfile(plan.image, plan.plugins);
+    const builtImage = `pulumi-swarm/jenkins:${configDigest([dockerfile])}`;
+    const stdin = pulumi
+      .all([privateKey, publicKey, config])
+      .apply(([resolvedPrivate, resolvedPublic, resolvedConfig]) =>
+        renderBundle([
+          {
+            name: "compose.yaml",
+            content: renderJenkinsCompose({
+              image: plan.image,
+              httpPort: plan.httpPort,
+              agentPort: plan.agentPort,
+              dataDir: plan.dataDir,
+              build: { image: builtImage, configDigest: resolvedConfig.digest },
+            }),
+          },
+          { name: "Dockerfile", content: dockerfile },
+          {
+            name: "id_ed25519",
+            content: resolvedPrivate.endsWith("\n") ? resolvedPrivate : `${resolvedPrivate}\n`,
+          },
+          { name: "id_ed25519.pub", content: `${resolvedPublic} ${deployKeyMarker(name)}\n` },
+        ]),
+      );
     const deploy = composeDeployCommand(
       this,
       name,
@@ -145,13 +263,13 @@ export class JenkinsHost extends pulumi.ComponentResource {
       {
         tool: "Jenkins",
         project: "jenkins",
-        files: ["compose.yaml", "id_ed25519", "id_ed25519.pub"],
+        files: ["compose.yaml", "Dockerfile", "id_ed25519", "id_ed25519.pub"],
         stdin,
         dataDirs: [{ path: `${plan.dataDir}/home`, owner: JENKINS_UID }],
-        preUp: jenkinsPreUp(plan.dataDir),
+        preUp: `${jenkinsPreUp(plan.dataDir)}\n${JENKINS_BUILD_CONTEXT}`,
         health: { url: `http://127.0.0.1:${plan.httpPort}/login` },
       },
-      preflight,
+      configCommand,
     );
     const passwordRead = hostCommand(
       this,
@@ -185,6 +303,13 @@ export class JenkinsHost extends pulumi.ComponentResource {
     this.deployPublicKey = publicKey;
     this.deployPrivateKey = privateKey;
     this.ports = jenkinsPorts(plan);
+    this.builtImage = builtImage;
+    this.webhooks = Object.fromEntries(
+      plan.pipelines.map((p, i) => [
+        p.name,
+        { url: this.url.apply((u) => `${u}/project/${p.name}`), token: pulumi.secret(tokens[i]) },
+      ]),
+    );
     this.registerOutputs({
       url: this.url,
       adminUsername: this.adminUsername,
@@ -192,6 +317,7 @@ export class JenkinsHost extends pulumi.ComponentResource {
       deployPublicKey: this.deployPublicKey,
       deployPrivateKey: this.deployPrivateKey,
       ports: this.ports,
+      builtImage: this.builtImage,
     });
   }
 }

@@ -231,6 +231,7 @@ describe("delivery platform components (mocks)", () => {
         sorted([
           ["tls:index/privateKey:PrivateKey", "jk-deploy-key"],
           [COMMAND, "jk-preflight"],
+          [COMMAND, "jk-config"],
           [COMMAND, "jk-deploy"],
           [COMMAND, "jk-admin-password"],
           [COMMAND, "jk-authorize-mgr-1"],
@@ -238,7 +239,16 @@ describe("delivery platform components (mocks)", () => {
       );
       expect(run.named("jk-deploy-key").inputs).toEqual({ algorithm: "ED25519" });
       const files = bundleOf(run.named("jk-deploy"));
-      expect(Object.keys(files)).toEqual(["compose.yaml", "id_ed25519", "id_ed25519.pub"]);
+      expect(Object.keys(files)).toEqual(["compose.yaml", "Dockerfile", "id_ed25519", "id_ed25519.pub"]);
+      // Without pipelines the configuration is only the JCasC base: no credentials, no jobs, no secrets.
+      const config = bundleOf(run.named("jk-config"));
+      expect(Object.keys(config)).toEqual(["jenkins.yaml"]);
+      expect(YAML.parse(config["jenkins.yaml"])).toEqual({
+        jenkins: { numExecutors: 2, systemMessage: expect.any(String) },
+        unclassified: { gitLabConnectionConfig: { useAuthenticatedEndpoint: false } },
+      });
+      expect(files.Dockerfile).toMatch(/^FROM jenkins\/jenkins:2\.580\.2-lts-jdk21\n/);
+      expect(YAML.parse(files["compose.yaml"]).services.jenkins.image).toBe(jk.builtImage);
       expect(files.id_ed25519).toBe(DEPLOY_PRIVATE);
       expect(files["id_ed25519.pub"]).toBe("ssh-ed25519 AAAAPUBLIC pulumi-swarm-jenkins-jk\n");
       expect(YAML.parse(files["compose.yaml"]).services.jenkins.ports).toEqual(["8080:8080", "50000:50000"]);

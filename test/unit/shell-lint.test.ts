@@ -7,6 +7,9 @@ import * as cicdHarbor from "../../components/cicd/scripts/harbor";
 import * as cicdComposeHost from "../../components/cicd/scripts/composeHost";
 import * as cicdGate from "../../components/cicd/scripts/deployGate";
 import * as cicdJenkins from "../../components/cicd/scripts/jenkins";
+import * as cicdJenkinsCasc from "../../components/cicd/scripts/jenkinsCasc";
+import * as cicdHarborApi from "../../components/cicd/scripts/harborApi";
+import * as cicdGitLabApi from "../../components/cicd/scripts/gitlabApi";
 import * as cicdPipeline from "../../components/cicd/scripts/pipeline";
 import * as cicdPreflight from "../../components/cicd/scripts/preflight";
 import * as cicdTrust from "../../components/cicd/scripts/registryTrust";
@@ -200,6 +203,37 @@ function render(v: string): Record<string, string> {
       directory: "/srv/tools",
       removeVolumes: true,
     }),
+    "cicd Jenkins config (pipelines)": cicdJenkinsCasc.renderJenkinsConfigScript({
+      hostName: v,
+      dataDir: `/srv/${v}`,
+      secrets: ["pulumi_swarm_deploy_key", "pulumi_swarm_webhook_token_web"],
+      jobs: ["web", "api"],
+    }),
+    "cicd Jenkins config (none)": cicdJenkinsCasc.renderJenkinsConfigScript({
+      hostName: "h",
+      dataDir: "/srv/jenkins",
+      secrets: [],
+      jobs: [],
+    }),
+    "cicd Harbor project": cicdHarborApi.renderHarborProjectScript({
+      hostName: v,
+      apiBase: "https://127.0.0.1:443",
+      insecure: true,
+      project: "team",
+      public: false,
+      robots: [
+        { name: "jenkins", access: "push", description: v },
+        { name: "nodes", access: "pull", description: v },
+      ],
+    }),
+    "cicd GitLab hooks": cicdGitLabApi.renderGitLabHooksScript({
+      hostName: v,
+      apiBase: "http://127.0.0.1:9999",
+      hooks: [
+        { project: "team/web", url: "http://10.0.1.11:8080/project/web", branch: "main" },
+        { project: "42", url: "https://jenkins.example/project/api" },
+      ],
+    }),
     "cicd SonarQube password": cicdSonar.renderSonarQubePasswordScript(v, 9000),
     "cicd registry trust": cicdTrust.renderTrustScript(v, "10.0.1.5:8443", `/etc/${v}`),
     "cicd registry untrust": cicdTrust.renderUntrustScript(v, "10.0.1.5:8443", `/etc/${v}`),
@@ -223,6 +257,9 @@ const modules: Record<string, Record<string, unknown>> = {
   cicdDeploy,
   cicdHarbor,
   cicdJenkins,
+  cicdJenkinsCasc,
+  cicdHarborApi,
+  cicdGitLabApi,
   cicdPreflight,
   cicdTrust,
   cicdSonar,

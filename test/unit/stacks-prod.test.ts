@@ -26,7 +26,7 @@ describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
       "aws:ec2/securityGroup:SecurityGroup": 5,
       "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 5,
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 44,
-      "command:remote:Command": 36,
+      "command:remote:Command": 37, // JenkinsHost's configuration step (jenkins-config) is one of them
       "pulumi-nodejs:dynamic:Resource": 7,
       "docker:index/network:Network": 2,
       "docker:index/service:Service": 1,

@@ -1,8 +1,8 @@
 import { prelude, shq } from "../../shell";
 import { renderYaml } from "../yaml";
+import { JENKINS_CASC_DIR, JENKINS_PIPELINES_DIR, JENKINS_SECRETS_DIR, JENKINS_UID } from "./jenkinsPaths";
 
-/** The uid and gid the jenkins/jenkins image runs as. */
-export const JENKINS_UID = 1000;
+export { JENKINS_UID } from "./jenkinsPaths";
 
 /** Inputs of {@link renderJenkinsCompose}. */
 export interface JenkinsComposeOptions {
@@ -14,6 +14,20 @@ export interface JenkinsComposeOptions {
   agentPort: number;
   /** Base data directory: home/ (JENKINS_HOME) lives under it. */
   dataDir: string;
+  /**
+   * Build a derived image (Docker CLI and plugins, see jenkinsCasc.ts) from `image/Dockerfile` in
+   * the deploy directory and run it with the configuration as code mounted read-only. Default: none
+   * (the plain `image`).
+   */
+  build?: JenkinsBuildOptions;
+}
+
+/** How {@link renderJenkinsCompose} builds and configures the derived controller image. */
+export interface JenkinsBuildOptions {
+  /** Name of the built image, e.g. "pulumi-swarm/jenkins:<digest of the Dockerfile>" (a new name rebuilds). */
+  image: string;
+  /** Digest of the configuration the controller reads at start (a change recreates the container). */
+  configDigest: string;
 }
 
 /**
@@ -22,21 +36,42 @@ export interface JenkinsComposeOptions {
  * time) instead of the socket being made world-writable.
  */
 export function renderJenkinsCompose(options: JenkinsComposeOptions): string {
+  const build = options.build;
+  const environment: Record<string, string> = { JENKINS_SLAVE_AGENT_PORT: String(options.agentPort) };
+  const volumes = [`${options.dataDir}/home:/var/jenkins_home`, "/var/run/docker.sock:/var/run/docker.sock"];
+  if (build) {
+    environment.CASC_JENKINS_CONFIG = `${JENKINS_CASC_DIR}/jenkins.yaml`;
+    environment.PULUMI_SWARM_CONFIG_DIGEST = build.configDigest;
+    volumes.push(
+      `${options.dataDir}/casc:${JENKINS_CASC_DIR}:ro`,
+      `${options.dataDir}/pipelines:${JENKINS_PIPELINES_DIR}:ro`,
+      `${options.dataDir}/secrets:${JENKINS_SECRETS_DIR}:ro`,
+    );
+  }
   return renderYaml({
     services: {
       jenkins: {
-        image: options.image,
+        ...(build ? { build: { context: "image" } } : {}),
+        image: build ? build.image : options.image,
         restart: "unless-stopped",
         group_add: [
           "${DOCKER_GID:?DOCKER_GID must be the gid of /var/run/docker.sock (written to .env by the deploy script)}",
         ],
         ports: [`${options.httpPort}:8080`, `${options.agentPort}:${options.agentPort}`],
-        environment: { JENKINS_SLAVE_AGENT_PORT: String(options.agentPort) },
-        volumes: [`${options.dataDir}/home:/var/jenkins_home`, "/var/run/docker.sock:/var/run/docker.sock"],
+        environment,
+        volumes,
       },
     },
   });
 }
+
+/**
+ * Shell run before `up` when the image is built: the Dockerfile (received with the compose file)
+ * becomes the only file of the build context `image/`, so the deploy key next to it never reaches
+ * the build.
+ */
+export const JENKINS_BUILD_CONTEXT = `install -d -m 0700 image
+if ! cmp -s Dockerfile image/Dockerfile; then install -m 0600 Dockerfile image/Dockerfile; fi`;
 
 /**
  * Shell run before `up`: writes DOCKER_GID (the group of the host's Docker socket) to .env, and
