@@ -16,10 +16,11 @@ const IMAGES_DIR = path.join(__dirname, "images");
  * MariaDB source + replica and the monitoring stack through the REAL engine on lab 92 (1 manager +
  * 2 workers), with images built from Debian packages and served by a lab registry. Read back from
  * the software: a row written on the source is read on the replica (and a replica client cannot
- * write); Prometheus's HTTP API returns node-exporter metrics from the task on every node.
+ * write); Prometheus's HTTP API (queried from the manager) returns node-exporter and cAdvisor
+ * metrics from the task on every node; cAdvisor's container statistics land in InfluxDB.
  */
 describeLab(
-  "Scenarios through the real engine (lab 92: MariaDB GTID replication, Prometheus + node-exporter)",
+  "Scenarios through the real engine (lab 92: MariaDB GTID replication, Prometheus + node-exporter + cAdvisor + InfluxDB)",
   () => {
     const LAB_ID = 92;
     const MANAGER = `lab${LAB_ID}-1`;
@@ -30,6 +31,7 @@ describeLab(
     let releaseSshDir = () => {};
     let destroyed = false;
     const timings: string[] = [];
+    const WANTED = ["mariadb", "prometheus", "node-exporter", "cadvisor", "influxdb"];
 
     const program = () => async () => {
       const hosts = lab.swarmHosts();
@@ -90,12 +92,9 @@ describeLab(
 
     beforeAll(async () => {
       const started = Date.now();
-      const built = await run(
-        "bash",
-        [path.join(IMAGES_DIR, "build.sh"), "mariadb", "prometheus", "node-exporter"],
-        { maxBuffer: 1 << 24 },
-      );
-      const names = JSON.parse(built.stdout.trim().split("\n").pop() ?? "{}") as LabImages;
+      const built = await run("bash", [path.join(IMAGES_DIR, "build.sh"), ...WANTED], { maxBuffer: 1 << 24 });
+      const all = JSON.parse(built.stdout.trim().split("\n").pop() ?? "{}") as LabImages;
+      const names = Object.fromEntries(WANTED.map((n) => [n, all[n]]));
       console.log(`images (${((Date.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(names)}`);
       lab = await Lab.fresh(LAB_ID, 3);
       registry = (await run("bash", [path.join(IMAGES_DIR, "serve.sh"), String(LAB_ID)])).stdout.trim();
@@ -117,9 +116,10 @@ describeLab(
 
     let passwords: { admin: string; replication: string; app: string };
 
-    it("up: MariaDB source + replica (GTID, setup by a SwarmJob) and Prometheus + node-exporter", async () => {
-      const up = await op("up (cluster, MariaDB source + replica, Prometheus + global node-exporter)", () =>
-        engine().up(program()),
+    it("up: MariaDB source + replica (GTID, setup by a SwarmJob); Prometheus, node-exporter, cAdvisor, InfluxDB", async () => {
+      const up = await op(
+        "up (cluster, MariaDB source + replica, Prometheus, global node-exporter + cAdvisor, InfluxDB)",
+        () => engine().up(program()),
       );
       expect(Object.keys(up.changes)).toEqual(["create"]);
       passwords = up.outputs.dbPasswords.value;
@@ -212,6 +212,57 @@ describeLab(
         `node_uname_info: ${uname.map((r) => `${r.metric.instance} ${r.metric.nodename} ${r.metric.release}`).join("; ")}`,
       );
       expect(uname).toHaveLength(exporters.length);
+    });
+
+    it("cAdvisor on every node: Prometheus scrapes each task and has the swarm's containers by service", async () => {
+      const tasks = await runningTasks("cadvisor");
+      expect(tasks.map((t) => t.node).sort()).toEqual(lab.hosts.map((h) => h.name).sort());
+      const nodeOf = Object.fromEntries(tasks.map((t) => [t.addrs[0].split("/")[0], t.node]));
+      let up: { metric: Record<string, string>; value: [number, string] }[] = [];
+      const all = await eventually(120, async () => {
+        up = await promQuery('up{job="cadvisor"}').catch(() => []);
+        return up.length === tasks.length && up.every((r) => r.value[1] === "1");
+      });
+      console.log(
+        `up{job="cadvisor"}: ${up.map((r) => `${r.metric.instance} (${nodeOf[r.metric.instance.split(":")[0]] ?? "?"}) = ${r.value[1]}`).join(", ")}`,
+      );
+      expect(all).toBe(true);
+      // Containers of the swarm's services, as cAdvisor reads them from each node's Docker engine.
+      let services: string[] = [];
+      const seen = await eventually(90, async () => {
+        const r = await promQuery(
+          'count by (container_label_com_docker_swarm_service_name) (container_last_seen{job="cadvisor", container_label_com_docker_swarm_service_name!=""})',
+        ).catch(() => []);
+        services = r.map((x) => x.metric.container_label_com_docker_swarm_service_name).sort();
+        return ["db-source", "db-replica-1", "node-exporter", "prometheus"].every((s) =>
+          services.includes(s),
+        );
+      });
+      console.log(`services cAdvisor reports containers of: ${services.join(", ")}`);
+      expect(seen).toBe(true);
+    });
+
+    it("cAdvisor writes container statistics to InfluxDB (the seeds' store), from every node", async () => {
+      let out = "";
+      const ok = await eventually(90, async () => {
+        out = await inService(
+          "influxdb",
+          `influx -database cadvisor -format csv -execute 'SHOW TAG VALUES FROM "cpu_usage_total" WITH KEY = "machine"'\n`,
+        ).catch((e: Error) => e.message);
+        return (
+          out
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith("cpu_usage_total,")).length === lab.hosts.length
+        );
+      });
+      console.log(`InfluxDB cadvisor.cpu_usage_total machines:\n${out.trim()}`);
+      expect(ok).toBe(true);
+      const measurements = await inService(
+        "influxdb",
+        "influx -database cadvisor -format csv -execute 'SHOW MEASUREMENTS'\n",
+      );
+      expect(measurements).toMatch(/memory_usage/);
     });
 
     it("destroy removes everything", async () => {
