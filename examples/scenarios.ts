@@ -13,6 +13,7 @@ import type { OverlayNetwork } from "../components/workloads/overlayNetwork";
 import { MySqlReplication } from "../components/workloads/mysqlReplication";
 import { RedisCluster } from "../components/workloads/redisCluster";
 import { renderRedisNodeCommand } from "../components/workloads/scripts/redis";
+import { SwarmJob } from "../components/workloads/swarmJob";
 import { SwarmService } from "../components/workloads/swarmService";
 
 /** Image references by recipe name, e.g. { redis: "10.213.91.11:5000/lab/redis:7.0.15-1-deb12u7" }. */
@@ -161,18 +162,57 @@ export function mysqlReplication(
   });
 }
 
-/** Prometheus's configuration: every node-exporter task, found by the swarm's DNS. */
-export function prometheusConfig(exporterService: string): string {
+/**
+ * Prometheus's configuration: every node-exporter task (job "node") and, when given, every cAdvisor
+ * task (job "cadvisor"), found by the swarm's DNS (`tasks.<service>`).
+ */
+export function prometheusConfig(exporterService: string, cadvisorService?: string): string {
+  const job = (name: string, service: string, port: number) => [
+    `  - job_name: ${name}`,
+    "    dns_sd_configs:",
+    `      - names: ["tasks.${service}"]`,
+    "        type: A",
+    `        port: ${port}`,
+    "        refresh_interval: 5s",
+  ];
   return [
     "global:",
     "  scrape_interval: 5s",
     "scrape_configs:",
-    "  - job_name: node",
-    "    dns_sd_configs:",
-    `      - names: ["tasks.${exporterService}"]`,
-    "        type: A",
-    "        port: 9100",
-    "        refresh_interval: 5s",
+    ...job("node", exporterService, 9100),
+    ...(cadvisorService ? job("cadvisor", cadvisorService, 8080) : []),
+    "",
+  ].join("\n");
+}
+
+/** The InfluxDB database cAdvisor writes its container statistics to. */
+export const CADVISOR_DATABASE = "cadvisor";
+
+/**
+ * cAdvisor's command: container statistics of the node's Docker engine (its socket and cgroups are
+ * bound in), served on :8080/metrics for Prometheus and written to InfluxDB as the seeds did.
+ */
+export function cadvisorCommand(influxdbService: string): string[] {
+  return [
+    "/usr/local/bin/cadvisor",
+    "-logtostderr",
+    "-docker_only",
+    "-housekeeping_interval=10s",
+    "-storage_driver=influxdb",
+    `-storage_driver_host=${influxdbService}:8086`,
+    `-storage_driver_db=${CADVISOR_DATABASE}`,
+  ];
+}
+
+/** Creates cAdvisor's database once InfluxDB answers (idempotent: CREATE DATABASE of an existing one is a no-op). */
+export function influxdbInitScript(influxdbService: string): string {
+  return [
+    "set -eu",
+    "i=0",
+    `until influx -host ${influxdbService} -execute 'CREATE DATABASE ${CADVISOR_DATABASE}'; do`,
+    '  i=$((i + 1)); [ $i -lt 90 ] || { echo "influxdb-init: InfluxDB does not answer" >&2; exit 1; }; sleep 1',
+    "done",
+    `influx -host ${influxdbService} -execute 'SHOW DATABASES'`,
     "",
   ].join("\n");
 }
@@ -193,9 +233,12 @@ export function grafanaDatasource(prometheusService: string): string {
 
 /**
  * The seeds' container monitoring, with what this machine can have: node-exporter as a global
- * service (one task per node), Prometheus scraping every task (on a manager, port 9090), and Grafana
- * declared with its data source provisioned. No Grafana image can be had here (it is neither in
- * Debian nor buildable offline), so the lab runs this without `grafanaImage` and Grafana is never run.
+ * service (one task per node), Prometheus scraping every task (on a manager, port 9090), and
+ * Grafana declared with its data source provisioned. With a `cadvisor` image (built from its Go
+ * module) cAdvisor runs on every node too, scraped by Prometheus; with an `influxdb` image (Debian's
+ * influxdb 1.6) it also writes to InfluxDB as in the seeds, whose database a SwarmJob creates. No
+ * Grafana image can be had here (it is neither in Debian nor buildable offline), so the lab runs
+ * this without `grafanaImage` and Grafana is never run.
  */
 export function monitoring(
   cluster: SwarmClusterLike,
@@ -203,6 +246,53 @@ export function monitoring(
   images: LabImages,
   opts: { grafanaImage?: string } = {},
 ) {
+  const influxdb = images.influxdb
+    ? new SwarmService("influxdb", {
+        cluster,
+        image: images.influxdb,
+        endpointMode: "dnsrr",
+        networks: [network],
+        constraints: ["node.role==manager"],
+        command: ["influxd", "-config", "/etc/influxdb/influxdb.conf"],
+        mounts: [{ type: "volume", source: "influxdb-data", target: "/var/lib/influxdb" }],
+      })
+    : undefined;
+  const influxdbInit = influxdb
+    ? new SwarmJob(
+        "influxdb-init",
+        {
+          cluster,
+          image: image(images, "influxdb"),
+          command: ["sh", "-c"],
+          args: [influxdbInitScript("influxdb")],
+          networks: [network],
+          timeoutSeconds: 180,
+          triggers: [influxdb.serviceId],
+        },
+        { dependsOn: [influxdb] },
+      )
+    : undefined;
+  const cadvisor = images.cadvisor
+    ? new SwarmService(
+        "cadvisor",
+        {
+          cluster,
+          image: images.cadvisor,
+          mode: "global",
+          endpointMode: "dnsrr",
+          networks: [network],
+          command: influxdb
+            ? cadvisorCommand("influxdb")
+            : ["/usr/local/bin/cadvisor", "-logtostderr", "-docker_only", "-housekeeping_interval=10s"],
+          mounts: [
+            { type: "bind", source: "/", target: "/rootfs", readOnly: true },
+            { type: "bind", source: "/run", target: "/var/run", readOnly: true },
+            { type: "bind", source: "/sys", target: "/sys", readOnly: true },
+          ],
+        },
+        { dependsOn: influxdbInit ? [influxdbInit] : [] },
+      )
+    : undefined;
   const exporter = new SwarmService("node-exporter", {
     cluster,
     image: image(images, "node-exporter"),
@@ -230,7 +320,7 @@ export function monitoring(
       configs: [
         {
           name: "prometheus-yml",
-          data: prometheusConfig("node-exporter"),
+          data: prometheusConfig("node-exporter", cadvisor ? "cadvisor" : undefined),
           fileName: "/etc/prometheus/prometheus.yml",
         },
       ],
@@ -253,5 +343,5 @@ export function monitoring(
         ],
       })
     : undefined;
-  return { exporter, prometheus, grafana };
+  return { exporter, prometheus, grafana, cadvisor, influxdb, influxdbInit };
 }

@@ -6,7 +6,8 @@
  *
  * Names: hit-counter, redis-cluster (3+3; `redis-cluster-grown` for 4+4 on the same stack),
  * mysql-replication, rolling (nginx + Redis; `rolling-latest` rolls them to the :latest tags),
- * monitoring. Lab 93 (bridge pswbr93, 10.213.93.0/24): 1 manager + 2 workers. State: .lab/scenarios.
+ * monitoring. Lab 93 (bridge pswbr93, 10.213.93.0/24; SCENARIO_LAB_ID picks another id): 1 manager +
+ * 2 workers. State: .lab/scenarios.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -18,7 +19,7 @@ import * as scenarios from "../examples/scenarios";
 import { engineEnv, engineUnavailableReason, REPO } from "../test/engine/engine";
 import { Lab, labUnavailableReason } from "../test/lab/lab";
 
-const LAB_ID = 93;
+const LAB_ID = Number(process.env.SCENARIO_LAB_ID ?? 93);
 const IMAGES = path.join(REPO, "test", "lab", "images");
 const STATE = path.join(REPO, ".lab", "scenarios");
 const TOOLS = path.join(REPO, ".pulumi-tools");
@@ -70,8 +71,8 @@ const SCENARIOS: Record<string, { stack: string; images: string[]; build: Build 
   },
   monitoring: {
     stack: "monitoring",
-    images: ["prometheus", "node-exporter"],
-    build: (c, n, i) => (scenarios.monitoring(c, n, i), { prometheus: "http://10.213.93.11:9090" }),
+    images: ["prometheus", "node-exporter", "cadvisor", "influxdb"],
+    build: (c, n, i) => (scenarios.monitoring(c, n, i), { prometheus: `http://10.213.${LAB_ID}.11:9090` }),
   },
 };
 
@@ -80,6 +81,8 @@ async function main(): Promise<void> {
   const scenario = SCENARIOS[name];
   if (!scenario || !["up", "down"].includes(action))
     throw new Error(`usage: npm run scenario -- <${Object.keys(SCENARIOS).join("|")}> [up|down]`);
+  if (!Number.isInteger(LAB_ID) || LAB_ID < 1 || LAB_ID > 200)
+    throw new Error(`SCENARIO_LAB_ID: received ${process.env.SCENARIO_LAB_ID}; give a lab id from 1 to 200`);
   const reason = labUnavailableReason() ?? engineUnavailableReason();
   if (reason) throw new Error(`the lab cannot run here: ${reason}`);
 
@@ -88,7 +91,10 @@ async function main(): Promise<void> {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const recipes = JSON.parse(built.trim().split("\n").pop() ?? "{}") as scenarios.LabImages;
+  const all = JSON.parse(built.trim().split("\n").pop() ?? "{}") as scenarios.LabImages;
+  // build.sh lists every image in its cache: keep the scenario's own (monitoring adds cAdvisor and
+  // InfluxDB only when their images are given).
+  const recipes = Object.fromEntries(scenario.images.map((n) => [n, all[n]]));
   console.log(`==> lab ${LAB_ID}: 3 hosts and a registry`);
   const lab = await Lab.up(LAB_ID, 3);
   const registry = execFileSync("bash", [path.join(IMAGES, "serve.sh"), String(LAB_ID)], {

@@ -76,6 +76,11 @@ describe("Redis cluster scripts", () => {
       "rcli --cluster create 'rc-m1':6379 'rc-m2':6379 'rc-m3':6379 'rc-m4':6379 --cluster-replicas 0 --cluster-yes",
     );
     expect(script).toContain("--cluster-use-empty-masters");
+    // Gossip settles before each step: --cluster check skips peers in handshake or disconnected.
+    expect(script).toContain(`$3 ~ /fail|handshake|noaddr/ || $8 != "connected"`);
+    expect(script).toContain("cluster info | grep -q '^cluster_state:ok' || return 1");
+    // A failed rebalance's open slot is closed before the next round.
+    expect(script).toContain('rcli --cluster fix "$first:6379" --cluster-yes');
     expect(script).toContain(`--cluster-slave --cluster-master-id "$(rcli -h 'rc-m4'`);
     expect(script).toContain("REDISCLI_AUTH=$(cat '/run/secrets/redis-password')");
     shellcheck(script);
@@ -110,6 +115,12 @@ describe("MariaDB scripts", () => {
       "/run/secrets/r",
     );
     expect(setup).toContain("MASTER_USE_GTID=slave_pos");
+    // SHOW SLAVE STATUS\G read with --skip-column-names loses "Slave_IO_Running:" (seen on 10.11):
+    // the status is read with the names kept, and matched on them.
+    const statusLines = setup.split("\n").filter((l) => l.includes("SHOW SLAVE STATUS"));
+    expect(statusLines).toHaveLength(1);
+    expect(statusLines[0]).not.toContain("--skip-column-names");
+    expect(setup).toContain('*"Slave_IO_Running: Yes"*"Slave_SQL_Running: Yes"*');
     shellcheck(setup);
   });
 });
@@ -176,7 +187,40 @@ describe("RedisCluster and MySqlReplication components", () => {
 
   it("monitoring renders Prometheus's DNS discovery of every exporter task, and Grafana's data source", () => {
     expect(examples.prometheusConfig("node-exporter")).toContain('names: ["tasks.node-exporter"]');
+    expect(examples.prometheusConfig("node-exporter")).not.toContain("cadvisor");
+    const both = examples.prometheusConfig("node-exporter", "cadvisor");
+    expect(both).toContain('  - job_name: cadvisor\n    dns_sd_configs:\n      - names: ["tasks.cadvisor"]');
+    expect(both).toContain("port: 8080");
     expect(examples.grafanaDatasource("prometheus")).toContain("url: http://prometheus:9090");
+  });
+
+  it("monitoring with cAdvisor and InfluxDB: global cAdvisor writing to InfluxDB, whose database a job creates", async () => {
+    const cluster = fakeCluster();
+    examples.monitoring(cluster, network as never, {
+      "node-exporter": "r/lab/node-exporter:1",
+      prometheus: "r/lab/prometheus:1",
+      cadvisor: "r/lab/cadvisor:0.36.0",
+      influxdb: "r/lab/influxdb:1.6.7",
+    });
+    await settle();
+    const service = (name: string) =>
+      resources.find((r) => r.type === "docker:index/service:Service" && r.name === name);
+    const cadvisor = service("cadvisor");
+    expect(cadvisor?.inputs.mode).toEqual({ global: true });
+    const spec = cadvisor?.inputs.taskSpec as { containerSpec: { commands: string[]; mounts: object[] } };
+    expect(spec.containerSpec.commands).toEqual(examples.cadvisorCommand("influxdb"));
+    expect(spec.containerSpec.commands).toContain("-storage_driver_host=influxdb:8086");
+    expect(spec.containerSpec.mounts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ source: "/run", target: "/var/run", readOnly: true, type: "bind" }),
+        expect.objectContaining({ source: "/sys", target: "/sys", readOnly: true, type: "bind" }),
+      ]),
+    );
+    expect(service("influxdb")).toBeDefined();
+    expect(resources.some((r) => r.name === "influxdb-init-job")).toBe(true);
+    expect(resources.some((r) => r.name === "grafana")).toBe(false);
+    shellcheck(examples.influxdbInitScript("influxdb"));
+    expect(examples.influxdbInitScript("influxdb")).toContain("CREATE DATABASE cadvisor");
   });
 });
 

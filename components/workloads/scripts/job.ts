@@ -53,8 +53,8 @@ function requireWords(argument: string, words: string[] | undefined): void {
 /**
  * Runs a swarm job once and waits for it: removes the job's earlier finished service (a job name
  * cannot be reused while listed), creates the job, then polls its tasks until every one completed
- * (exit 0), any one failed (exit 1 with the task's error and the job's log tail), or the timeout
- * passes (the job is removed, exit 1). On success the job's output is printed and the finished job
+ * (exit 0), any one failed (exit 1 with the task's error and the job's log tail; the job is removed),
+ * or the timeout passes (the job is removed, exit 1). On success the job's output is printed and the finished job
  * stays listed until the next run or `delete`.
  */
 export function renderJobRunScript(o: JobScriptOptions): string {
@@ -127,8 +127,13 @@ export function renderJobRunScript(o: JobScriptOptions): string {
     "EOF",
     `    host=$(docker node inspect --format '{{.Description.Hostname}}' "$node" 2>/dev/null || echo "$node")`,
     '    echo "swarm-job: job $job failed: task $task on $host is $state: $err${code:+ (exit code $code)}" >&2',
+    "    # The failed task's last lines reach the service log a moment later (seen: the error line missing).",
+    "    sleep 3",
     '    echo "swarm-job: last lines of the job\'s output:" >&2',
     '    docker service logs --raw --no-task-ids --tail 40 "$job" >&2 2>&1 || true',
+    "    # A failed create leaves no resource in the state to delete it later: remove the job now, or",
+    "    # it keeps its secrets, configs and networks in use and `destroy` cannot remove them.",
+    '    docker service rm "$job" >/dev/null 2>&1 || true',
     "    exit 1",
     "  fi",
     '  # Replicas of a job read "<running>/<desired> (<completed>/<total> completed)".',

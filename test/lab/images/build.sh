@@ -6,6 +6,11 @@
 #
 #   build.sh [name...]   build the named images of recipes.txt (default: all), print images.json
 #
+# A recipe may also name a Go module (`<module>@<version> [toolchain]`, fifth field): its main package
+# is built with `go install` from the Go module proxy (CGO off; with that Go toolchain, itself fetched
+# from the proxy, when given) into the image's /usr/local/bin, and the module's version tags the
+# image (cAdvisor is a Go program that Debian does not package).
+#
 # Cached by recipe: an image whose recipe line and files are unchanged and whose tag is still in the
 # storage is not rebuilt, so a warm run takes about a second. Needs root, debootstrap, docker-registry,
 # curl, python3.
@@ -48,12 +53,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Recipes: name|packages|version package|CMD json
-declare -A packages version_pkg cmd
+# Recipes: name|packages|version package|CMD json[|go module@version]
+declare -A packages version_pkg cmd gomod
 names=()
-while IFS='|' read -r name pkgs vpkg command; do
+while IFS='|' read -r name pkgs vpkg command module; do
   [[ -z $name || $name == \#* ]] && continue
-  names+=("$name"); packages[$name]=$pkgs; version_pkg[$name]=$vpkg; cmd[$name]=$command
+  names+=("$name"); packages[$name]=$pkgs; version_pkg[$name]=$vpkg; cmd[$name]=$command; gomod[$name]=$module
 done <"$here/recipes.txt"
 wanted=("$@")
 ((${#wanted[@]})) || wanted=("${names[@]}")
@@ -113,8 +118,19 @@ build() {
   debootstrap --variant=minbase --include="${packages[$name]}" --cache-dir="$cache/debs" \
     "$suite" "$root" "$mirror" >"$work/$name.debootstrap.log" 2>&1 ||
     { tail -n 30 "$work/$name.debootstrap.log" >&2; die "$name: debootstrap failed"; }
-  # shellcheck disable=SC2016 # dpkg-query expands ${Version} itself
-  version=$(chroot "$root" dpkg-query -W -f='${Version}' "${version_pkg[$name]}")
+  if [[ -n ${gomod[$name]} ]]; then
+    command -v go >/dev/null || die "$name: needs go to build ${gomod[$name]}"
+    local module toolchain
+    read -r module toolchain <<<"${gomod[$name]}"
+    log "$name: go install $module ${toolchain:+with $toolchain }(from the Go module proxy)"
+    GOTOOLCHAIN=${toolchain:-${GOTOOLCHAIN:-auto}} GOBIN=$root/usr/local/bin CGO_ENABLED=0 \
+      go install "$module" >"$work/$name.go.log" 2>&1 ||
+      { tail -n 30 "$work/$name.go.log" >&2; die "$name: go install $module failed"; }
+    version=${module##*@v}
+  else
+    # shellcheck disable=SC2016 # dpkg-query expands ${Version} itself
+    version=$(chroot "$root" dpkg-query -W -f='${Version}' "${version_pkg[$name]}")
+  fi
   tag=$(tag_of "$version")
   [[ ! -d $here/$name ]] || { mkdir -p "$root/app"; cp -a "$here/$name/." "$root/app/"; }
   # Trim what a container never reads. The machine's resolver must not travel in the image.
