@@ -2,16 +2,35 @@ import * as pulumi from "@pulumi/pulumi";
 
 /**
  * A bad argument, found before anything was created. The message always names the argument, the
- * value received and the fix, so a user can act on it without reading the source.
+ * value received and the fix, so a user can act on it without reading the source. It is a
+ * `pulumi.ResourceError` (not tied to a resource; the engine prints it without a stack trace), so
+ * `pulumi.ResourceError` is the one type to catch for every error this library raises: components
+ * raise ResourceErrors tied to themselves, pure checks (`rules`, `existingHosts`) raise this.
  */
-export class ValidationError extends Error {
+export class ValidationError extends pulumi.ResourceError {
   constructor(
     readonly argument: string,
     readonly received: unknown,
     readonly fix: string,
   ) {
-    super(`${argument}: received ${describeValue(received)}. ${fix}`);
+    super(`${argument}: received ${describeValue(received)}. ${fix}`, undefined, true);
     this.name = "ValidationError";
+  }
+}
+
+/**
+ * Runs `check` inside an apply (when a looked-up or resolved value is known) and turns any error
+ * it throws into the component's `pulumi.ResourceError`: prefixed with the component's type and
+ * name and tied to it, like a late {@link checkedInput} failure. An error already tied to a
+ * resource passes through unchanged.
+ */
+export function checkedLate<T>(owner: CheckOwner, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (pulumi.ResourceError.isInstance(err) && err.resource !== undefined) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new pulumi.ResourceError(`${owner.type} "${owner.name}": ${message}`, owner.resource, true);
   }
 }
 

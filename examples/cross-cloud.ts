@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlicloudHosts } from "../components/hosts/alicloud/alicloudHosts";
 import { existingHosts } from "../components/hosts/existing";
-import { peerCidrsOf } from "../components/hosts/crossCloud";
 import { SwarmCluster } from "../components/cluster/swarmCluster";
 import { OverlayNetwork } from "../components/workloads/overlayNetwork";
 
@@ -30,26 +29,27 @@ export function crossCloudSwarm() {
       { name: "huawei-1", host: config.require("huaweiIp") },
       { name: "tencent-1", host: config.require("tencentIp"), user: "ubuntu" },
     ],
-    { privateKey: config.requireSecret("existingKey") },
+    // Public addresses in two other clouds: the servers span networks.
+    { privateKey: config.requireSecret("existingKey"), spansNetworks: true },
   );
 
   const ali = new AlicloudHosts("ali", {
     count: 3,
     region: "cn-hangzhou",
     adminCidrs: [adminCidr],
-    peerCidrs: peerCidrsOf(others),
+    peerCidrs: others.clusterNetwork.peerCidrs,
   });
 
   const cluster = new SwarmCluster("swarm", {
     nodes: [
       ...ali.hosts.map((host) => ({ host, role: "manager" as const })),
-      ...others.map((host) => ({
+      ...others.hosts.map((host) => ({
         host,
         role: "worker" as const,
         labels: { cloud: host.name.split("-")[0] },
       })),
     ],
-    network: ali.clusterNetwork,
+    network: [ali.clusterNetwork, others.clusterNetwork],
   });
 
   // Encrypted because the cluster spans networks (the default follows cluster.spansNetworks).

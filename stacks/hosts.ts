@@ -98,7 +98,7 @@ function existingServers(
       ...(bastion ? { bastion } : {}),
       ...(dialErrorLimit !== undefined ? { dialErrorLimit } : {}),
     },
-  );
+  ).hosts;
 }
 
 interface HostsExistingServer {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as remote from "@pulumi/command/remote";
 import { SwarmHost } from "../hosts/types";
-import type { CheckOwner } from "../validation";
+import { checkedLate, type CheckOwner } from "../validation";
 import { DataDir, HealthCheck, renderDeployScript, renderRemoveScript } from "./scripts/deploy";
 import { CicdTool, HostRequirements, renderPreflightScript } from "./scripts/preflight";
 import { asRemoteCommand } from "../shell";
@@ -90,12 +90,17 @@ export function plannedImage(
   return imageRef(IMAGES[tool], tag);
 }
 
-/** Resolves an address Output, refusing a malformed or loopback one (it goes into URLs, YAML and certificates). */
-export function checkedAddress(address: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.output(address).apply((value) => {
-    requireAddress("address", value);
-    return value;
-  });
+/**
+ * Resolves an address Output, refusing a malformed or loopback one (it goes into URLs, YAML and
+ * certificates) with the `pulumi.ResourceError` of `owner`, the tool's component.
+ */
+export function checkedAddress(address: pulumi.Input<string>, owner: CheckOwner): pulumi.Output<string> {
+  return pulumi.output(address).apply((value) =>
+    checkedLate(owner, () => {
+      requireAddress("address", value);
+      return value;
+    }),
+  );
 }
 
 /**
@@ -220,10 +225,11 @@ export function webUrl(
   deploy: pulumi.CustomResource,
   address: pulumi.Input<string>,
   port: number,
+  owner: CheckOwner,
 ): pulumi.Output<string> {
   return whenDone(
     deploy,
-    checkedAddress(address).apply((a) => `http://${a}:${port}`),
+    checkedAddress(address, owner).apply((a) => `http://${a}:${port}`),
   );
 }
 

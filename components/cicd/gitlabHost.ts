@@ -150,7 +150,7 @@ export class GitLabHost extends pulumi.ComponentResource {
       name,
       resource: this,
     });
-    const address = checkedAddress(plan.address);
+    const address = checkedAddress(plan.address, { type: TYPE, name, resource: this });
     const preflight = preflightCommand(this, name, "GitLab", plan);
     const stdin = pulumi.all([address, password]).apply(([resolvedAddress, resolvedPassword]) =>
       renderBundle([

@@ -232,7 +232,7 @@ export class HarborHost extends pulumi.ComponentResource {
       resource: this,
     });
     const dbPassword = generatedSecret(this, `${name}-db-password`);
-    const address = checkedAddress(plan.address);
+    const address = checkedAddress(plan.address, { type: TYPE, name, resource: this });
     const paths = harborPaths(plan.dataDir);
     const tlsFiles = plan.tls ? this.certificates(name, plan, address) : undefined;
     const preflight = preflightCommand(this, name, "Harbor", plan);

@@ -297,7 +297,7 @@ export class JenkinsHost extends pulumi.ComponentResource {
       );
     }
 
-    this.url = webUrl(deploy, plan.address, plan.httpPort);
+    this.url = webUrl(deploy, plan.address, plan.httpPort, { type: TYPE, name, resource: this });
     this.adminUsername = pulumi.output("admin");
     this.adminPassword = pulumi.secret(passwordRead.stdout.apply((out) => (out ?? "").trim()));
     this.deployPublicKey = publicKey;

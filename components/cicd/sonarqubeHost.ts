@@ -146,7 +146,7 @@ export class SonarQubeHost extends pulumi.ComponentResource {
       [deploy],
     );
 
-    this.url = webUrl(deploy, plan.address, plan.httpPort);
+    this.url = webUrl(deploy, plan.address, plan.httpPort, { type: TYPE, name, resource: this });
     this.adminUsername = pulumi.output("admin");
     this.adminPassword = pulumi.secret(whenDone(setPassword, password));
     this.ports = sonarqubePorts(plan);

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { SshConnection } from "../hosts/types";
+import { checkedLate, type CheckOwner } from "../validation";
 
 /*
  * How the `@pulumi/docker` provider reaches a manager. The provider shells out to the local `ssh`
@@ -156,13 +157,17 @@ function plain(conn: SshConnection): pulumi.Output<PlainConnection> {
  */
 export function dockerProviderConnection(
   connection: SshConnection,
-  userOptions: string[] = [],
+  userOptions: string[],
+  owner: CheckOwner,
 ): { host: pulumi.Output<string>; sshOpts: pulumi.Output<string[]> } {
   const proxy = pulumi.output(connection.proxy);
-  const resolved = pulumi.all([plain(connection), proxy]).apply(([conn, p]) => ({
-    url: `ssh://${conn.user}@${conn.host}:${conn.port}`,
-    opts: dockerSshOptions(conn, p ? plainProxy(p) : undefined, userOptions),
-  }));
+  // Writing the key files can fail (an unusable PULUMI_SWARM_SSH_DIR): the cluster's error then.
+  const resolved = pulumi.all([plain(connection), proxy]).apply(([conn, p]) =>
+    checkedLate(owner, () => ({
+      url: `ssh://${conn.user}@${conn.host}:${conn.port}`,
+      opts: dockerSshOptions(conn, p ? plainProxy(p) : undefined, userOptions),
+    })),
+  );
   return {
     host: pulumi.unsecret(resolved.apply((r) => r.url)),
     sshOpts: pulumi.unsecret(resolved.apply((r) => r.opts)),

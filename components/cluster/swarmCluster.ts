@@ -91,8 +91,10 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
   /** `@pulumi/docker` provider talking to the first manager over `ssh://`, ready once every node is in place. */
   get provider(): docker.Provider {
     if (!this.dockerProvider) {
-      throw new Error(
-        `SwarmCluster "${this.clusterName}": provider was not created (dockerProvider: false); remove that argument to use Docker resources on this cluster`,
+      throw new pulumi.ResourceError(
+        `${TYPE} "${this.clusterName}": provider was not created (dockerProvider: false); remove that argument to use Docker resources on this cluster`,
+        this,
+        true,
       );
     }
     return this.dockerProvider;
@@ -376,7 +378,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       (args.dockerProvider ?? true)
         ? new docker.Provider(
             `${name}-docker`,
-            dockerProviderConnection(first.host.connection, args.dockerSshOpts),
+            dockerProviderConnection(first.host.connection, args.dockerSshOpts ?? [], owner),
             { parent: this, dependsOn: configured },
           )
         : undefined;

@@ -64,7 +64,7 @@ export function resolveClusterNetwork(args: {
       typeof n.dataPathPort !== "number" ||
       typeof n.spansNetworks !== "boolean"
     ) {
-      fail(at(i), n, "Pass a host group's `clusterNetwork` (from AwsHosts or AlicloudHosts).");
+      fail(at(i), n, "Pass a host group's `clusterNetwork` (from existingHosts, AwsHosts or AlicloudHosts).");
     }
     requireDataPathPort(`${at(i)}.dataPathPort`, n.dataPathPort);
   });

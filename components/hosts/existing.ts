@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SshConnection, SwarmHost } from "./types";
-import { checkedInput, fail, requireDnsLabel, requirePort } from "../validation";
+import { ClusterNetwork } from "./clusterNetwork";
+import { peerCidrsOf } from "./crossCloud";
+import { DEFAULT_DATA_PATH_PORT, requireDataPathPort } from "./firewall";
+import { checkedInput, fail, requireBoolean, requireDnsLabel, requirePort } from "../validation";
 import {
   nonEmptyKey,
   requireAdvertiseAddress,
@@ -58,18 +61,67 @@ export interface ExistingHostsDefaults {
   bastion?: BastionArgs;
   /** How many times to dial before giving up (the provider does not wait between tries). Default: 10. */
   dialErrorLimit?: number;
+  /**
+   * The VXLAN data path port (UDP) your servers' firewalls let through between them; it becomes
+   * `clusterNetwork.dataPathPort`. Default: 4789.
+   */
+  dataPathPort?: number;
+  /**
+   * True when the servers reach each other across networks (public `advertiseAddr`s, e.g. servers
+   * in two clouds): the cluster then encrypts its overlays, and `clusterNetwork.peerCidrs` lists the
+   * servers' /32 blocks for a cloud group's `peerCidrs`. Default: false.
+   */
+  spansNetworks?: boolean;
 }
+
+/**
+ * What {@link existingHosts} returns: like `AwsHosts` and `AlicloudHosts`, the servers as `hosts`
+ * and what the cluster must agree with as `clusterNetwork`. It is also still the array of the
+ * hosts (code written for 0.1, `existingHosts(...).map(...)`, keeps working; use `.hosts` in new code).
+ */
+export type ExistingHostGroup = SwarmHost[] & {
+  /** The servers as SwarmHosts, in the order given. */
+  readonly hosts: SwarmHost[];
+  /**
+   * The group's network, for `new SwarmCluster(name, { nodes, network: group.clusterNetwork })`
+   * (one value per group in a list when groups are mixed): the data path port your firewalls let
+   * through (`defaults.dataPathPort`) and whether the servers span networks
+   * (`defaults.spansNetworks`). Your servers' firewalls are yours: `encryptedOverlays` is true
+   * (nothing of this group closes ESP), and `hostFirewall: "auto"` opens the swarm ports on the hosts.
+   */
+  readonly clusterNetwork: ClusterNetwork;
+};
 
 /**
  * Turns servers you already have into {@link SwarmHost}s, e.g. Huawei Cloud or Tencent Cloud
  * machines joining a swarm whose other nodes come from AWS or Alibaba Cloud. Private keys become
- * secrets. Throws a clear error for a duplicate or malformed name, a bad address or port, or a
- * missing key.
+ * secrets. Returns the group (`.hosts`, `.clusterNetwork`), the same shape as the cloud groups'.
+ * Throws a {@link ValidationError} (a `pulumi.ResourceError`) for a duplicate or malformed name, a
+ * bad address or port, or a missing key.
  */
 export function existingHosts(
   servers: ExistingServerArgs[],
   defaults: ExistingHostsDefaults = {},
-): SwarmHost[] {
+): ExistingHostGroup {
+  const hosts = existingServers(servers, defaults);
+  if (defaults.dataPathPort !== undefined)
+    requireDataPathPort("defaults.dataPathPort", defaults.dataPathPort);
+  requireBoolean("defaults.spansNetworks", defaults.spansNetworks);
+  const spansNetworks = defaults.spansNetworks ?? false;
+  const clusterNetwork: ClusterNetwork = {
+    dataPathPort: defaults.dataPathPort ?? DEFAULT_DATA_PATH_PORT,
+    spansNetworks,
+    encryptedOverlays: true,
+    peerCidrs: spansNetworks ? peerCidrsOf(hosts) : [],
+  };
+  // Not enumerable: spreading or printing the group shows the hosts only, as the 0.1 array did.
+  return Object.defineProperties([...hosts], {
+    hosts: { value: hosts, enumerable: false },
+    clusterNetwork: { value: clusterNetwork, enumerable: false },
+  }) as ExistingHostGroup;
+}
+
+function existingServers(servers: ExistingServerArgs[], defaults: ExistingHostsDefaults): SwarmHost[] {
   if (!Array.isArray(servers) || servers.length === 0) {
     fail("servers", servers, "Pass at least one server: [{ name, host, privateKey }].");
   }

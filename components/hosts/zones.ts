@@ -1,15 +1,15 @@
 /**
  * Zone choice for cloud host groups. These run inside lookups' `apply` (the zones are known only
- * then), so they throw plain Errors whose text carries the component, the argument and the fix;
- * Pulumi reports them as the deployment's error.
+ * then) and throw a {@link ValidationError} naming the argument, the value and the fix; callers run
+ * them through `checkedLate`, which raises it as the component's `pulumi.ResourceError`.
  */
+import { fail } from "../validation";
 
 /**
  * The zones to spread over: the requested ones (each must be available) or the available ones,
  * sorted, cut to `zoneCount`. Throws when fewer than `zoneCount` are available.
  */
 export function chooseZones(
-  context: string,
   argument: string,
   available: string[],
   zoneCount: number,
@@ -19,26 +19,35 @@ export function chooseZones(
   if (requested !== undefined) {
     const missing = requested.filter((z) => !sorted.includes(z));
     if (missing.length > 0) {
-      throw new Error(
-        `${context}: ${argument}: received ${JSON.stringify(missing)}, not available here (available: ${sorted.join(", ") || "none"}). Use available zones.`,
+      fail(
+        argument,
+        missing,
+        `Not available here (available: ${sorted.join(", ") || "none"}); use available zones.`,
       );
     }
   }
   const chosen = requested ?? sorted;
   if (chosen.length < zoneCount) {
-    throw new Error(
-      `${context}: zoneCount: received ${zoneCount}. Only ${chosen.length} zone(s) are available (${chosen.join(", ") || "none"}); lower zoneCount or use another region.`,
+    fail(
+      "zoneCount",
+      zoneCount,
+      `Only ${chosen.length} zone(s) are available (${chosen.join(", ") || "none"}); lower zoneCount or use another region.`,
     );
   }
   return chosen.slice(0, zoneCount);
 }
 
-/** Throws when the zones of given subnets/vSwitches cover fewer than `zoneCount` distinct zones. */
-export function requireSpread(context: string, argument: string, zones: string[], zoneCount: number): void {
+/**
+ * Throws when the zones of the given subnets/vSwitches (`ids`, in `zones`) cover fewer than
+ * `zoneCount` distinct zones.
+ */
+export function requireSpread(argument: string, ids: string[], zones: string[], zoneCount: number): void {
   const distinct = [...new Set(zones)];
   if (distinct.length < zoneCount) {
-    throw new Error(
-      `${context}: ${argument}: received ${argument === "subnetIds" ? "subnets" : "vSwitches"} in ${distinct.length} zone(s) (${distinct.join(", ")}). The spread needs ${zoneCount}; give them in more zones or lower zoneCount.`,
+    fail(
+      argument,
+      ids,
+      `They are in ${distinct.length} zone(s) (${distinct.join(", ")}); the spread needs ${zoneCount}: give them in more zones or lower zoneCount.`,
     );
   }
 }
@@ -53,21 +62,16 @@ export function roundRobin<T>(items: T[], count: number): T[] {
  * lookup did not find and when they cover too few zones.
  */
 export function vswitchZones(
-  context: string,
   ids: string[],
   found: { id: string; zoneId: string }[],
   zoneCount: number,
 ): string[] {
   const zoneOf = new Map(found.map((v) => [v.id, v.zoneId]));
-  const zones = ids.map((id) => {
+  const zones = ids.map((id, i) => {
     const zone = zoneOf.get(id);
-    if (zone === undefined) {
-      throw new Error(
-        `${context}: vswitchIds: received "${id}", not found in vpcId. Use vSwitches of that VPC.`,
-      );
-    }
+    if (zone === undefined) fail(`vswitchIds[${i}]`, id, "Not found in vpcId; use vSwitches of that VPC.");
     return zone;
   });
-  requireSpread(context, "vswitchIds", zones, zoneCount);
+  requireSpread("vswitchIds", ids, zones, zoneCount);
   return zones;
 }

@@ -2,7 +2,9 @@
  * The real Pulumi engine for tests: the CLI, language runtime and the real command and docker
  * providers built by scripts/setup-pulumi-tools.sh, driven through the Automation API with a
  * throwaway file backend. Programs are inline (they run in the test's process and talk to the real
- * CLI over gRPC); the CLI runs the real provider plugins. Nothing here stands in for a plugin.
+ * CLI over gRPC) or a project directory (`EngineStack.fromDir`: the CLI starts the Node.js language
+ * host on it, exactly as `pulumi up` in that directory does); the CLI runs the real provider
+ * plugins. Nothing here stands in for a plugin.
  */
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
@@ -96,9 +98,12 @@ export class EngineStack {
 
   private constructor(
     readonly stack: Stack,
-    private program: PulumiFn,
+    /** The inline program; undefined for a project directory (the language host runs its `main`). */
+    private program: PulumiFn | undefined,
     readonly workDir: string,
     private readonly env: Record<string, string>,
+    /** True when the work directory is the caller's (a project directory): remove() keeps it. */
+    private readonly ownsNothing = false,
   ) {}
 
   /** A new stack of `project` with `program`, its state in a fresh temporary backend. */
@@ -122,6 +127,34 @@ export class EngineStack {
     );
     return new EngineStack(stack, program, workDir, env);
   }
+
+  /**
+   * A new stack of the Pulumi project in `projectDir` (its Pulumi.yaml, package.json and
+   * node_modules), run by the CLI and the Node.js language host in that directory as a user's
+   * `pulumi up` runs it; its state in a fresh temporary backend. `env` is added to the engine's
+   * environment (the program runs in its own process, not in the test's).
+   */
+  static async fromDir(
+    projectDir: string,
+    stackName = "test",
+    env: Record<string, string> = {},
+  ): Promise<EngineStack> {
+    const reason = engineUnavailableReason();
+    if (reason) throw new Error(reason);
+    const backend = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-state-"));
+    const allEnv = { ...engineEnv(backend), ...env };
+    const pulumiCommand = await PulumiCommand.get({ root: TOOLS, skipVersionCheck: false });
+    const stack = await LocalWorkspace.createStack(
+      { stackName, workDir: projectDir },
+      { workDir: projectDir, envVars: allEnv, pulumiHome: PULUMI_HOME, pulumiCommand },
+    );
+    const engine = new EngineStack(stack, undefined, projectDir, allEnv, true);
+    engine.stateDir = backend;
+    return engine;
+  }
+
+  /** The backend directory of a {@link fromDir} stack (removed with the stack). */
+  private stateDir?: string;
 
   private async op(
     what: string,
@@ -159,7 +192,7 @@ export class EngineStack {
     }
   }
 
-  /** `pulumi up` (with `program` replacing the current one when given). */
+  /** `pulumi up` (with `program` replacing the current inline one when given). */
   up(program?: PulumiFn, opts: { refresh?: boolean } = {}): Promise<EngineResult> {
     if (program) this.program = program;
     return this.op("up", (onOutput) =>
@@ -215,9 +248,17 @@ export class EngineStack {
     await this.remove();
   }
 
-  /** Removes the stack's state and its work directory (the resources must be gone already). */
+  /**
+   * Removes the stack's state and its work directory (the resources must be gone already); for a
+   * {@link fromDir} stack, its state and the stack's config file, not the project directory.
+   */
   async remove(): Promise<void> {
     await this.stack.workspace.removeStack(this.stack.name, { force: true }).catch(() => undefined);
+    if (this.ownsNothing) {
+      if (this.stateDir) fs.rmSync(this.stateDir, { recursive: true, force: true });
+      fs.rmSync(path.join(this.workDir, `Pulumi.${this.stack.name}.yaml`), { force: true });
+      return;
+    }
     fs.rmSync(this.workDir, { recursive: true, force: true });
   }
 }

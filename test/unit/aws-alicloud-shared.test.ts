@@ -11,8 +11,7 @@ import {
 } from "../../components/hosts/alicloud/validation";
 import { ubuntuAmiQuery } from "../../components/hosts/aws/ami";
 import { installMocks, valueOf } from "../helpers/mocks";
-
-const CTX = 'swarm:hosts:AwsHosts "x"';
+import { ValidationError } from "../../components/validation";
 
 describe("cloud-init user data", () => {
   it("renders the exact idempotent script for ubuntu", () => {
@@ -54,27 +53,36 @@ touch /var/lib/pulumi-swarm-docker-ready
 
 describe("zones", () => {
   it("chooses sorted available zones, or the requested ones", () => {
-    expect(chooseZones(CTX, "availabilityZones", ["b", "c", "a"], 2)).toEqual(["a", "b"]);
-    expect(chooseZones(CTX, "availabilityZones", ["a", "b", "c"], 2, ["c", "a"])).toEqual(["c", "a"]);
+    expect(chooseZones("availabilityZones", ["b", "c", "a"], 2)).toEqual(["a", "b"]);
+    expect(chooseZones("availabilityZones", ["a", "b", "c"], 2, ["c", "a"])).toEqual(["c", "a"]);
     expect(roundRobin(["a", "b", "c"], 5)).toEqual(["a", "b", "c", "a", "b"]);
   });
 
-  it("fails with the lookup's facts when the spread is impossible", () => {
-    expect(() => chooseZones(CTX, "availabilityZones", ["eu-central-1a", "eu-central-1b"], 3)).toThrow(
-      `${CTX}: zoneCount: received 3. Only 2 zone(s) are available (eu-central-1a, eu-central-1b); lower zoneCount or use another region.`,
-    );
-    expect(() => chooseZones(CTX, "availabilityZones", ["eu-central-1a"], 1, ["eu-central-1z"])).toThrow(
-      `${CTX}: availabilityZones: received ["eu-central-1z"], not available here (available: eu-central-1a). Use available zones.`,
-    );
-    expect(() => requireSpread(CTX, "subnetIds", ["eu-central-1a", "eu-central-1a"], 2)).toThrow(
-      `${CTX}: subnetIds: received subnets in 1 zone(s) (eu-central-1a). The spread needs 2; give them in more zones or lower zoneCount.`,
-    );
-    expect(() => vswitchZones(CTX, ["vsw-1"], [{ id: "vsw-2", zoneId: "cn-hangzhou-h" }], 1)).toThrow(
-      `${CTX}: vswitchIds: received "vsw-1", not found in vpcId. Use vSwitches of that VPC.`,
-    );
+  it("fails with the lookup's facts when the spread is impossible, as a ValidationError", () => {
+    const cases: [() => unknown, string][] = [
+      [
+        () => chooseZones("availabilityZones", ["eu-central-1a", "eu-central-1b"], 3),
+        "zoneCount: received 3. Only 2 zone(s) are available (eu-central-1a, eu-central-1b); lower zoneCount or use another region.",
+      ],
+      [
+        () => chooseZones("availabilityZones", ["eu-central-1a"], 1, ["eu-central-1z"]),
+        'availabilityZones: received ["eu-central-1z"]. Not available here (available: eu-central-1a); use available zones.',
+      ],
+      [
+        () => requireSpread("subnetIds", ["subnet-1", "subnet-2"], ["eu-central-1a", "eu-central-1a"], 2),
+        'subnetIds: received ["subnet-1","subnet-2"]. They are in 1 zone(s) (eu-central-1a); the spread needs 2: give them in more zones or lower zoneCount.',
+      ],
+      [
+        () => vswitchZones(["vsw-1"], [{ id: "vsw-2", zoneId: "cn-hangzhou-h" }], 1),
+        'vswitchIds[0]: received "vsw-1". Not found in vpcId; use vSwitches of that VPC.',
+      ],
+    ];
+    for (const [run, message] of cases) {
+      expect(run).toThrow(ValidationError);
+      expect(run).toThrow(message);
+    }
     expect(
       vswitchZones(
-        CTX,
         ["vsw-1", "vsw-2"],
         [
           { id: "vsw-2", zoneId: "z2" },

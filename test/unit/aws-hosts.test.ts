@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretOutput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
 import { installCloudMocks } from "../helpers/cloudMocks";
+import { divertUnhandledRejections } from "../helpers/unhandled";
 import type { AwsHostsArgs } from "../../components/hosts/aws/awsHosts";
 
 // Loading @pulumi/aws and @pulumi/alicloud takes seconds on a busy machine.
@@ -191,6 +192,36 @@ describe("AwsHosts", () => {
       expect(lines).toEqual(expected.sort());
       expect(run.named("x-in-esp-x-1").inputs).not.toHaveProperty("fromPort");
     });
+  });
+
+  it("subnets in too few zones: the group's ResourceError, tied to it, once the lookup answers", async () => {
+    // The rejected zones reach the instances' inputs too; the runtime leaves those unawaited.
+    const restore = divertUnhandledRejections(() => {});
+    try {
+      const hosts = new AwsHosts("onezone", {
+        ...base,
+        count: 2,
+        zoneCount: 2,
+        vpcId: "vpc-0given",
+        subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
+      });
+      let error: unknown;
+      try {
+        await (hosts.zones as unknown as { promise(): Promise<unknown> }).promise();
+      } catch (err) {
+        error = err;
+      }
+      expect(pulumi.ResourceError.isInstance(error)).toBe(true);
+      expect((error as pulumi.ResourceError).resource).toBe(hosts);
+      expect((error as Error).message).toBe(
+        'swarm:hosts:AwsHosts "onezone": subnetIds: received ["subnet-0aaaaaaaaaaaaaaa1","subnet-0aaaaaaaaaaaaaaa2"]. They are in 1 zone(s) (eu-central-1a); the spread needs 2: give them in more zones or lower zoneCount.',
+      );
+      await settle();
+      expect(run.ofType(INSTANCE).filter((r) => r.name.startsWith("onezone-"))).toEqual([]);
+    } finally {
+      await new Promise((r) => setTimeout(r, 200));
+      restore();
+    }
   });
 
   it("places hosts round-robin in given subnets and checks their zones", async () => {

@@ -69,7 +69,7 @@ describe("resolveClusterNetwork: a host group's network handed to the cluster", 
     [
       "something that is no group's network",
       { network: { dataPathPort: "4789" } as unknown as ClusterNetwork },
-      'network: received {"dataPathPort":"4789"}. Pass a host group\'s `clusterNetwork` (from AwsHosts or AlicloudHosts).',
+      'network: received {"dataPathPort":"4789"}. Pass a host group\'s `clusterNetwork` (from existingHosts, AwsHosts or AlicloudHosts).',
     ],
   ])("refuses %s", (_title, args, message) => {
     expect(() => resolveClusterNetwork(args)).toThrow(message);

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretOutput, valueOf } from "../helpers/mocks";
+import { divertUnhandledRejections } from "../helpers/unhandled";
 
 /*
  * dockerSsh.ts turns a SwarmHost's connection into the `host` and `sshOpts` of the Docker provider:
@@ -46,6 +47,9 @@ function options(opts: string[]): Record<string, string[]> {
 }
 
 /** A UserKnownHostsFile value without the double quotes that protect its whitespace. */
+/** The component the provider connection belongs to (its late errors are tied to it). */
+const OWNER = { type: "swarm:cluster:SwarmCluster", name: "c" };
+
 const unquote = (value: string) => value.replace(/^"(.*)"$/, "$1");
 
 /** The argument that follows `flag`. */
@@ -280,6 +284,7 @@ describe("dockerSsh: the Docker provider's ssh options", () => {
         proxy: pulumi.output({ host: "10.0.0.5", privateKey: pulumi.secret(bastionKey) }),
       },
       ["-o", "ServerAliveInterval=15"],
+      OWNER,
     );
     expect(await valueOf(host)).toBe("ssh://pswlab@10.0.0.4:2222");
     expect(await isSecretOutput(host)).toBe(false);
@@ -299,8 +304,39 @@ describe("dockerSsh: the Docker provider's ssh options", () => {
     expect(JSON.stringify(opts)).not.toContain(body(bastionKey));
   });
 
+  it("dockerProviderConnection: an unusable key directory is the cluster's ResourceError", async () => {
+    process.env.PULUMI_SWARM_SSH_DIR = path.join(tmp, "pct%d", "ssh");
+    // The Outputs derived inside the Output runtime (isKnown, isSecret) reject too, unawaited.
+    const restore = divertUnhandledRejections(() => {});
+    try {
+      const { host, sshOpts } = mod.dockerProviderConnection(
+        { host: "10.0.0.7", privateKey: fakeKey("late") },
+        [],
+        OWNER,
+      );
+      // Both Outputs reject; await both so neither rejection is left unhandled.
+      const [settledHost, settledOpts] = await Promise.allSettled(
+        [host, sshOpts].map((o) => (o as unknown as { promise(): Promise<unknown> }).promise()),
+      );
+      expect(settledOpts.status).toBe("rejected");
+      const error = settledHost.status === "rejected" ? (settledHost.reason as unknown) : undefined;
+      expect(error).toBeInstanceOf(pulumi.ResourceError);
+      expect((error as Error).message).toMatch(
+        /^swarm:cluster:SwarmCluster "c": pulumi-swarm: the Docker provider's ssh cannot use key files under .*set PULUMI_SWARM_SSH_DIR to a plain directory/,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      restore();
+      process.env.PULUMI_SWARM_SSH_DIR = dir;
+    }
+  });
+
   it("dockerProviderConnection: defaults port 22 and user root", async () => {
-    const { host, sshOpts } = mod.dockerProviderConnection({ host: "10.0.0.6", privateKey: fakeKey("d") });
+    const { host, sshOpts } = mod.dockerProviderConnection(
+      { host: "10.0.0.6", privateKey: fakeKey("d") },
+      [],
+      OWNER,
+    );
     expect(await valueOf(host)).toBe("ssh://root@10.0.0.6:22");
     expect(options(await valueOf(sshOpts)).StrictHostKeyChecking).toEqual(["accept-new"]);
   });

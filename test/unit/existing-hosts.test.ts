@@ -3,9 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 
 describe("existingHosts", () => {
   let existingHosts: typeof import("../../components/hosts/existing").existingHosts;
+  let ValidationError: typeof import("../../components/validation").ValidationError;
   beforeAll(async () => {
     await installMocks();
     ({ existingHosts } = await import("../../components/hosts/existing"));
+    ({ ValidationError } = await import("../../components/validation"));
   });
 
   it("builds SwarmHosts with secret keys, defaults and advertise address", async () => {
@@ -24,6 +26,60 @@ describe("existingHosts", () => {
     const key = hosts[0].connection.privateKey as pulumi.Output<string>;
     expect(await isSecretOutput(key)).toBe(true);
     expect(await valueOf(key)).toBe("KEY");
+  });
+
+  it("returns a group like the cloud groups: .hosts and .clusterNetwork, and still the array of hosts", () => {
+    const group = existingHosts(
+      [
+        { name: "huawei-1", host: "203.0.113.10" },
+        { name: "tencent-1", host: "203.0.113.20" },
+      ],
+      { privateKey: "KEY" },
+    );
+    expect(group.hosts.map((h) => h.name)).toEqual(["huawei-1", "tencent-1"]);
+    expect(group.clusterNetwork).toEqual({
+      dataPathPort: 4789,
+      spansNetworks: false,
+      encryptedOverlays: true,
+      peerCidrs: [],
+    });
+    // 0.1 code that used the array keeps working; the group's own fields do not show in it.
+    expect(group.map((h) => h.name)).toEqual(["huawei-1", "tencent-1"]);
+    expect(group[1]).toBe(group.hosts[1]);
+    expect(Object.keys(group)).toEqual(["0", "1"]);
+    expect([...group]).toEqual(group.hosts);
+  });
+
+  it("describes servers across networks: their data path port and /32 peer blocks", () => {
+    const group = existingHosts([{ name: "tencent-1", host: "198.51.100.7" }], {
+      privateKey: "KEY",
+      dataPathPort: 4800,
+      spansNetworks: true,
+    });
+    expect(group.clusterNetwork).toEqual({
+      dataPathPort: 4800,
+      spansNetworks: true,
+      encryptedOverlays: true,
+      peerCidrs: ["198.51.100.7/32"],
+    });
+    expect(() => existingHosts([{ name: "a", host: "h", privateKey: "k" }], { dataPathPort: 2377 })).toThrow(
+      "defaults.dataPathPort: received 2377. Use a UDP port in 1024-49151 other than 2377 and 7946",
+    );
+    expect(() =>
+      existingHosts([{ name: "a", host: "h", privateKey: "k" }], { spansNetworks: "yes" as never }),
+    ).toThrow('defaults.spansNetworks: received "yes". Use true or false');
+  });
+
+  it("its errors are ValidationErrors, which are pulumi.ResourceErrors: one type to catch", () => {
+    let error: unknown;
+    try {
+      existingHosts([]);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    expect(pulumi.ResourceError.isInstance(error)).toBe(true);
   });
 
   it("routes through a bastion with a secret key", async () => {

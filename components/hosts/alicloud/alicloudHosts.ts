@@ -8,7 +8,7 @@ import { ClusterNetwork, clusterNetworkOf } from "../clusterNetwork";
 import { SwarmHost } from "../types";
 import { chooseZones, roundRobin, vswitchZones } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
-import { CheckOwner, fail, validateComponentArgs } from "../../validation";
+import { CheckOwner, checkedLate, fail, validateComponentArgs } from "../../validation";
 import { alicloudDockerApiDropArgs, alicloudEspNarrowingArgs, alicloudIngressRuleArgs } from "./firewall";
 import {
   requireAlicloudInstanceType,
@@ -112,7 +112,6 @@ export class AlicloudHosts extends pulumi.ComponentResource {
     const plan = validateComponentArgs(TYPE, name, () => validateAlicloudArgs(name, args, owner));
     super(TYPE, name, {}, withTokenAliases("AlicloudHosts", opts));
     owner.resource = this;
-    const context = `${TYPE} "${name}"`;
     // A provider the user handed in (`opts.providers`/`provider`: credentials, profile, assume-role)
     // is used as is and inherited by every child; only without one does `region` make a provider.
     const provider =
@@ -138,16 +137,19 @@ export class AlicloudHosts extends pulumi.ComponentResource {
               },
               invoke,
             )
-            .apply((result) => {
-              const found = result.instanceTypes.find((t) => t.availabilityZones.length >= plan.zoneCount);
-              if (found === undefined) {
-                throw new pulumi.ResourceError(
-                  `${context}: cpuCores/memoryGb: received ${args.cpuCores ?? 2} vCPU / ${args.memoryGb ?? 4} GiB. No instance type of that size is offered in ${plan.zoneCount} zone(s); change the size, lower zoneCount or set instanceType.`,
-                  this,
-                );
-              }
-              return found.id;
-            });
+            .apply((result) =>
+              checkedLate(owner, () => {
+                const found = result.instanceTypes.find((t) => t.availabilityZones.length >= plan.zoneCount);
+                if (found === undefined) {
+                  fail(
+                    "cpuCores/memoryGb",
+                    `${args.cpuCores ?? 2} vCPU / ${args.memoryGb ?? 4} GiB`,
+                    `No instance type of that size is offered in ${plan.zoneCount} zone(s); change the size, lower zoneCount or set instanceType.`,
+                  );
+                }
+                return found.id;
+              }),
+            );
 
     const imageId: pulumi.Output<string> =
       args.imageId !== undefined
@@ -157,18 +159,21 @@ export class AlicloudHosts extends pulumi.ComponentResource {
               { nameRegex: args.imageNameRegex ?? "^ubuntu_24_04_x64", owners: "system", mostRecent: true },
               invoke,
             )
-            .apply((result) => {
-              const image = result.images[0];
-              if (image === undefined) {
-                throw new pulumi.ResourceError(
-                  `${context}: imageNameRegex: received ${JSON.stringify(args.imageNameRegex ?? "^ubuntu_24_04_x64")}. No system image matches; change the pattern or set imageId.`,
-                  this,
-                );
-              }
-              return image.id;
-            });
+            .apply((result) =>
+              checkedLate(owner, () => {
+                const image = result.images[0];
+                if (image === undefined) {
+                  fail(
+                    "imageNameRegex",
+                    args.imageNameRegex ?? "^ubuntu_24_04_x64",
+                    "No system image matches; change the pattern or set imageId.",
+                  );
+                }
+                return image.id;
+              }),
+            );
 
-    const network = this.network(name, args, plan.zoneCount, instanceType, context, parent, invoke, tags);
+    const network = this.network(name, args, plan.zoneCount, instanceType, owner, parent, invoke, tags);
 
     const keys = hostKeys(name, args, "RSA", this);
     const keyPair = new alicloud.ecs.EcsKeyPair(
@@ -303,7 +308,7 @@ export class AlicloudHosts extends pulumi.ComponentResource {
     args: AlicloudHostsArgs,
     zoneCount: number,
     instanceType: pulumi.Output<string>,
-    context: string,
+    owner: CheckOwner,
     parent: pulumi.CustomResourceOptions,
     invoke: pulumi.InvokeOutputOptions,
     tags: Record<string, string>,
@@ -317,7 +322,7 @@ export class AlicloudHosts extends pulumi.ComponentResource {
       const given = args.vswitchIds;
       const byId = pulumi
         .all([alicloud.vpc.getSwitchesOutput({ ids: given, vpcId: args.vpcId }, invoke), pulumi.all(given)])
-        .apply(([result, ids]) => vswitchZones(context, ids, result.vswitches, zoneCount));
+        .apply(([result, ids]) => checkedLate(owner, () => vswitchZones(ids, result.vswitches, zoneCount)));
       return {
         vpcId: args.vpcId,
         vswitchIds: pulumi.all(given),
@@ -336,12 +341,13 @@ export class AlicloudHosts extends pulumi.ComponentResource {
         invoke,
       )
       .apply((result) =>
-        chooseZones(
-          context,
-          "zoneIds",
-          result.zones.map((z) => z.id),
-          zoneCount,
-          args.zoneIds,
+        checkedLate(owner, () =>
+          chooseZones(
+            "zoneIds",
+            result.zones.map((z) => z.id),
+            zoneCount,
+            args.zoneIds,
+          ),
         ),
       );
     const vpcCidr = args.vpcCidr ?? "10.42.0.0/16";

@@ -8,7 +8,7 @@ import { ClusterNetwork, clusterNetworkOf } from "../clusterNetwork";
 import { SwarmHost } from "../types";
 import { chooseZones, requireSpread, roundRobin } from "../zones";
 import { PlaceNaming, requireGivenPlaces, requireZoneList, spreadZoneCount } from "../placement";
-import { CheckOwner, fail, requireBoolean, validateComponentArgs } from "../../validation";
+import { CheckOwner, checkedLate, fail, requireBoolean, validateComponentArgs } from "../../validation";
 import { awsIngressRuleArgs } from "./firewall";
 import { AwsArchitecture, UbuntuRelease, ubuntuAmiQuery } from "./ami";
 import { requireAwsInstanceType, requireAwsRegion, requireAwsZone } from "./validation";
@@ -104,7 +104,7 @@ export class AwsHosts extends pulumi.ComponentResource {
 
     const vpcId: pulumi.Input<string> =
       args.vpcId ?? aws.ec2.getVpcOutput({ default: true, ...withRegion }, parent).id;
-    const { placements, zones } = this.placements(name, args, plan.zoneCount, parent);
+    const { placements, zones } = this.placements(args, plan.zoneCount, owner, parent);
 
     const sg = new aws.ec2.SecurityGroup(
       `${name}-sg`,
@@ -125,15 +125,17 @@ export class AwsHosts extends pulumi.ComponentResource {
           ubuntuAmiQuery(args.ubuntuRelease ?? "24.04", args.architecture ?? "x86_64", region),
           parent,
         )
-        .apply((image) => {
-          if (!image.id) {
-            throw new pulumi.ResourceError(
-              `${TYPE} "${name}": no Ubuntu AMI matched; pass \`ami\` explicitly.`,
-              this,
-            );
-          }
-          return image.id;
-        });
+        .apply((image) =>
+          checkedLate(owner, () =>
+            image.id
+              ? image.id
+              : fail(
+                  "ubuntuRelease/architecture",
+                  `${args.ubuntuRelease ?? "24.04"} ${args.architecture ?? "x86_64"}`,
+                  "No Ubuntu AMI matched in this region; pass `ami` explicitly.",
+                ),
+          ),
+        );
     const publicIp = plan.publicIp;
     const userData = args.installDocker === false ? undefined : renderDockerUserData({ user: plan.user });
 
@@ -223,25 +225,26 @@ export class AwsHosts extends pulumi.ComponentResource {
    * zones of the default VPC. Too few zones for the spread fails inside the lookup's Output.
    */
   private placements(
-    name: string,
     args: AwsHostsArgs,
     zoneCount: number,
+    owner: CheckOwner,
     parent: pulumi.CustomResourceOptions,
   ): {
     placements: { subnetId?: pulumi.Input<string>; availabilityZone?: pulumi.Input<string> }[];
     zones: pulumi.Output<string[]>;
   } {
     const withRegion = args.region !== undefined ? { region: args.region } : {};
-    const prefix = `${TYPE} "${name}"`;
     if (args.subnetIds !== undefined) {
       const subnetIds = args.subnetIds;
       const subnetZones = pulumi.all(
         subnetIds.map((id) => aws.ec2.getSubnetOutput({ id, ...withRegion }, parent).availabilityZone),
       );
-      const checked = subnetZones.apply((zones) => {
-        requireSpread(prefix, "subnetIds", zones, zoneCount);
-        return zones;
-      });
+      const checked = pulumi.all([subnetZones, pulumi.all(subnetIds)]).apply(([zones, ids]) =>
+        checkedLate(owner, () => {
+          requireSpread("subnetIds", ids, zones, zoneCount);
+          return zones;
+        }),
+      );
       return {
         placements: checkedPlaces(checked, subnetIds, args.count).map((subnetId) => ({ subnetId })),
         zones: checked.apply((z) => roundRobin(z, args.count)),
@@ -258,7 +261,7 @@ export class AwsHosts extends pulumi.ComponentResource {
       )
       .apply((result) => result.names);
     const zones = available.apply((names) =>
-      chooseZones(prefix, "availabilityZones", names, zoneCount, args.availabilityZones),
+      checkedLate(owner, () => chooseZones("availabilityZones", names, zoneCount, args.availabilityZones)),
     );
     return {
       placements: Array.from({ length: args.count }, (_, i) => ({
