@@ -25,14 +25,18 @@ import type { SwarmNodeArgs } from "../components/cluster/types";
 import { SwarmCluster } from "../components/cluster/swarmCluster";
 import { cliVersion, EngineResult, EngineStack, engineUnavailableReason } from "../test/engine/engine";
 import { Lab, labUnavailableReason } from "../test/lab/lab";
+import { Timeline, TimelineRecorder, waterfall } from "./timeline";
 
 const exec = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
 const RESULTS = path.join(ROOT, "docs", "results");
-const FIRST_LAB_ID = 71;
+const FIRST_LAB_ID = 171;
 const CLUSTER = "bench";
-/** Below this much available memory a size is not started (each lab host runs a dockerd). */
-const MIN_AVAILABLE_MB = 1500;
+/**
+ * Memory a size needs before it starts: headroom for the engine and the program, plus each lab
+ * host's dockerd, containerd and sshd (about 130 MB each, measured at 3+12).
+ */
+const neededMB = (hosts: number) => 1500 + 150 * hosts;
 
 /** One engine operation as measured. */
 interface OpFigure {
@@ -43,6 +47,10 @@ interface OpFigure {
   enginePeakMB: number;
   /** The error, when the operation failed. */
   error?: string;
+  /** Load average (1 min) when the operation started. */
+  load1: number;
+  /** Engine start, resource steps, finish, and every step's span (from the engine's events). */
+  timeline: Timeline;
 }
 
 interface LabFigure {
@@ -285,15 +293,25 @@ function slowestSteps(output: string, count = 5): string[] {
     .map((s) => `${s.name} ${s.seconds} s`);
 }
 
-async function measured(sampler: MemorySampler, op: () => Promise<EngineResult>): Promise<OpFigure> {
+async function measured(
+  sampler: MemorySampler,
+  stack: EngineStack,
+  op: () => Promise<EngineResult>,
+): Promise<OpFigure> {
+  const load1 = round(os.loadavg()[0], 2);
+  const recorder = new TimelineRecorder();
+  stack.onEvent = recorder.onEvent;
   sampler.start();
   const r = await op();
   sampler.stop();
+  stack.onEvent = undefined;
   const figure: OpFigure = {
     ok: r.ok,
     seconds: round(r.seconds, 2),
     changes: r.changes,
     enginePeakMB: Math.round(sampler.enginePeakMB),
+    load1,
+    timeline: recorder.timeline(r.seconds),
   };
   if (!r.ok) {
     figure.error = (r.error ?? "").split("\n").slice(0, 20).join("\n");
@@ -304,12 +322,13 @@ async function measured(sampler: MemorySampler, op: () => Promise<EngineResult>)
 
 async function labFigure(managers: number, workers: number, id: number): Promise<LabFigure> {
   const availableBeforeMB = availableMB();
-  if (availableBeforeMB < MIN_AVAILABLE_MB)
+  const needed = neededMB(managers + workers);
+  if (availableBeforeMB < needed)
     throw new Error(
-      `only ${availableBeforeMB} MB available, below the ${MIN_AVAILABLE_MB} MB this size needs`,
+      `only ${availableBeforeMB} MB available, below the ${needed} MB ${managers}+${workers} lab hosts need`,
     );
   const bootStarted = Date.now();
-  const lab = await Lab.up(id, managers + workers);
+  const lab = await Lab.fresh(id, managers + workers);
   const hostsBootSeconds = since(bootStarted);
   const sampler = new MemorySampler();
   let stack: EngineStack | undefined;
@@ -326,16 +345,19 @@ async function labFigure(managers: number, workers: number, id: number): Promise
       `lab${id}`,
     );
     const s = stack;
-    const up = await measured(sampler, () => s.up());
+    const up = await measured(sampler, s, () => s.up());
     const upOutput = s.log.join("");
     const readUp = up.ok ? await readBack(lab, managers, workers, false) : "up failed";
     const labHosts = await labHostsMB(lab);
     console.error(`bench:   up ${up.seconds} s ${JSON.stringify(up.changes)} read back: ${readUp}`);
-    const noChangeUp = await measured(sampler, () => s.up());
-    const preview = await measured(sampler, () => s.preview());
-    const labelUp = await measured(sampler, () => s.up(clusterProgram(lab, managers, workers, true)));
+    console.error(
+      `bench:   up: ${up.timeline.beforeFirstStep} s before the first step, ${up.timeline.steps} s of steps, ${up.timeline.afterLastStep} s after\n${waterfall(up.timeline)}`,
+    );
+    const noChangeUp = await measured(sampler, s, () => s.up());
+    const preview = await measured(sampler, s, () => s.preview());
+    const labelUp = await measured(sampler, s, () => s.up(clusterProgram(lab, managers, workers, true)));
     const readLabel = labelUp.ok ? await readBack(lab, managers, workers, true) : "up failed";
-    const destroy = await measured(sampler, () => s.destroy());
+    const destroy = await measured(sampler, s, () => s.destroy());
     const left = Object.entries(await swarmStates(lab)).filter(([, st]) => st !== "inactive");
     const readDestroy = left.length === 0 ? "ok" : `still in a swarm: ${JSON.stringify(left)}`;
     console.error(
@@ -535,7 +557,7 @@ async function main(): Promise<void> {
     }
   }
   const mocks: MockFigure[] = [];
-  for (const n of [3, 30, 300]) {
+  for (const n of argv.includes("--skip-mocks") ? [] : [3, 30, 300]) {
     console.error(`bench: mocks ${n} nodes ...`);
     mocks.push(await mockFigure(n));
   }

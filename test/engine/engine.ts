@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import {
+  type EngineEvent,
   LocalWorkspace,
   PulumiCommand,
   type OpMap,
@@ -93,6 +94,8 @@ export async function recordOp(
 export class EngineStack {
   /** Every line the engine printed, across all operations (for leak checks). */
   readonly log: string[] = [];
+  /** When set, receives every engine event of each operation (per-resource timings, e.g. bench/). */
+  onEvent?: (event: EngineEvent) => void;
 
   private constructor(
     readonly stack: Stack,
@@ -163,7 +166,13 @@ export class EngineStack {
   up(program?: PulumiFn, opts: { refresh?: boolean } = {}): Promise<EngineResult> {
     if (program) this.program = program;
     return this.op("up", (onOutput) =>
-      this.stack.up({ program: this.program, onOutput, refresh: opts.refresh, color: "never" }),
+      this.stack.up({
+        program: this.program,
+        onOutput,
+        onEvent: this.onEvent,
+        refresh: opts.refresh,
+        color: "never",
+      }),
     );
   }
 
@@ -174,6 +183,7 @@ export class EngineStack {
       this.stack.preview({
         program: this.program,
         onOutput,
+        onEvent: this.onEvent,
         refresh: opts.refresh,
         diff: true,
         color: "never",
@@ -188,7 +198,9 @@ export class EngineStack {
 
   /** `pulumi destroy`. */
   destroy(): Promise<EngineResult> {
-    return this.op("destroy", (onOutput) => this.stack.destroy({ onOutput, color: "never" }));
+    return this.op("destroy", (onOutput) =>
+      this.stack.destroy({ onOutput, onEvent: this.onEvent, color: "never" }),
+    );
   }
 
   /** `pulumi stack export` through the CLI, secrets encrypted (the Automation API's export decrypts them). */
