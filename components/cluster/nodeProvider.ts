@@ -149,20 +149,19 @@ export async function hostStatus(conn: ResolvedConnection): Promise<{ state: str
   return { state: state ?? "", nodeId: nodeId ?? "" };
 }
 
-/** Brings the node to the inputs: membership on the host (unlock, rejoin), then its settings from the admin manager. */
-async function apply(inputs: NodeStateInputs, previousNodeId: string): Promise<NodeStateOutputs> {
-  const body = {
-    ListenAddr: "0.0.0.0:2377",
-    AdvertiseAddr: inputs.advertiseAddr,
-    RemoteAddrs: inputs.joinAddrs.map((addr) => `${addr}:2377`),
-    JoinToken: inputs.secrets.joinToken,
-  };
-  const stdin = `${JSON.stringify(body)}\n${inputs.secrets.unlockKey}\n${inputs.secrets.clusterId}\n`;
-  const nodeId = lastLine(
-    await runOn(inputs.connection, `node ${inputs.host}: membership`, renderNodeMembershipScript(), stdin),
-  );
-  if (!/^[a-z0-9]{10,}$/.test(nodeId))
-    throw new Error(`node ${inputs.host}: the membership step printed no node id`);
+const NODE_ID = /^[a-z0-9]{10,}$/;
+
+/**
+ * Brings the node to the inputs: membership on the host (unlock, rejoin), then its settings from
+ * the admin manager. `joined` is the node id a membership step that just ran printed: then the
+ * host is not dialled again and only the settings run.
+ */
+async function apply(
+  inputs: NodeStateInputs,
+  previousNodeId: string,
+  joined?: string,
+): Promise<NodeStateOutputs> {
+  const nodeId = joined ?? (await membership(inputs));
   await runOn(
     inputs.adminConnection,
     `node ${inputs.host}: settings`,
@@ -185,6 +184,22 @@ async function apply(inputs: NodeStateInputs, previousNodeId: string): Promise<N
   return outs;
 }
 
+/** The membership step on the host itself (unlock a locked manager, join again after a leave); its node id. */
+async function membership(inputs: NodeStateInputs): Promise<string> {
+  const body = {
+    ListenAddr: "0.0.0.0:2377",
+    AdvertiseAddr: inputs.advertiseAddr,
+    RemoteAddrs: inputs.joinAddrs.map((addr) => `${addr}:2377`),
+    JoinToken: inputs.secrets.joinToken,
+  };
+  const stdin = `${JSON.stringify(body)}\n${inputs.secrets.unlockKey}\n${inputs.secrets.clusterId}\n`;
+  const nodeId = lastLine(
+    await runOn(inputs.connection, `node ${inputs.host}: membership`, renderNodeMembershipScript(), stdin),
+  );
+  if (!NODE_ID.test(nodeId)) throw new Error(`node ${inputs.host}: the membership step printed no node id`);
+  return nodeId;
+}
+
 /** The provider object serialized into the state. */
 export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
   async check(olds: Partial<NodeStateInputs>, news: NodeStateInputs) {
@@ -192,7 +207,10 @@ export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
     delete inputs.unlock;
     const existing = olds && olds.kind === "swarm:cluster:Node";
     // (`__provider` is left out: it is this code, which holds the marker itself.)
-    const known = !JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN);
+    // (`joinedNodeId` is left out too: unknown while the join re-runs, and only create reads it.)
+    const known = !JSON.stringify({ ...news, __provider: undefined, joinedNodeId: undefined }).includes(
+      UNKNOWN,
+    );
     if (
       existing &&
       known &&
@@ -228,7 +246,14 @@ export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: NodeStateInputs) {
-    const outs = await apply(inputs, "");
+    // Right after the membership Command joined the host, its node id saves a second dial of the
+    // host; should that id not be the node's (an old stack's join that ran long ago), the full
+    // membership step runs after all.
+    const joined = NODE_ID.test(inputs.joinedNodeId ?? "") ? inputs.joinedNodeId : undefined;
+    const outs = await apply(inputs, "", joined).catch((err: unknown) => {
+      if (!joined) throw err;
+      return apply(inputs, "");
+    });
     return { id: `${inputs.cluster}/${inputs.host}`, outs };
   },
 

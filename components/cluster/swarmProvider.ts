@@ -257,17 +257,23 @@ export const swarmStateProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: SwarmStateInputs) {
-    // A new cluster records its generations without rotating or recovering anything.
-    const admin = await leaderReach(inputs, inputs.managers[0]?.host);
-    const out = await runOn(
-      admin.connection,
-      "swarm settings",
-      renderSwarmSettingsScript({
-        certExpiry: inputs.certExpiry,
-        rotateCa: false,
-        rotateWorkerToken: false,
-        rotateManagerToken: false,
-      }),
+    // A new cluster records its generations without rotating or recovering anything. The first
+    // manager has just initialised the swarm (init runs before this), so the settings go straight
+    // to it; only when that fails are all managers probed, for the leader or the quorum error.
+    const settings = (admin: Manager) =>
+      runOn(
+        admin.connection,
+        "swarm settings",
+        renderSwarmSettingsScript({
+          certExpiry: inputs.certExpiry,
+          rotateCa: false,
+          rotateWorkerToken: false,
+          rotateManagerToken: false,
+        }),
+      );
+    const first = inputs.managers[0];
+    const out = await (first ? settings(first) : Promise.reject(new Error("no manager"))).catch(async () =>
+      settings(await leaderReach(inputs, first?.host)),
     );
     return { id: inputs.cluster, outs: withSummary(inputs, parseSummary(inputs.cluster, out)) };
   },
