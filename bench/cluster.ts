@@ -247,18 +247,25 @@ async function measured(
 ): Promise<OpFigure> {
   const load1 = round(os.loadavg()[0], 2);
   const recorder = new TimelineRecorder();
+  const opStarted = Date.now();
   stack.onEvent = recorder.onEvent;
+  const runsBefore = stack.cliRuns.length;
   sampler.start();
   const r = await op();
   sampler.stop();
   stack.onEvent = undefined;
+  // The operation's own CLI run (the Automation API adds `stack select`, `stack output`, ...).
+  const main = stack.cliRuns
+    .slice(runsBefore)
+    .find((run) => ["up", "preview", "destroy", "refresh"].includes(run.command));
   const figure: OpFigure = {
     ok: r.ok,
-    seconds: round(r.seconds, 2),
+    seconds: round(main?.seconds ?? r.seconds, 2),
+    automationSeconds: round(r.seconds, 2),
     changes: r.changes,
     enginePeakMB: Math.round(sampler.enginePeakMB),
     load1,
-    timeline: recorder.timeline(r.seconds),
+    timeline: recorder.timeline(main?.startedAt ?? opStarted, main?.seconds ?? r.seconds),
   };
   if (!r.ok) {
     figure.error = (r.error ?? "").split("\n").slice(0, 20).join("\n");

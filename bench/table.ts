@@ -7,7 +7,10 @@ import type { Timeline } from "./timeline";
 /** One engine operation as measured. */
 export interface OpFigure {
   ok: boolean;
+  /** Wall time of the `pulumi` CLI run of the operation (what `pulumi up` on a terminal takes). */
   seconds: number;
+  /** Wall time of the whole Automation API call: the CLI run plus the CLI runs it adds around it. */
+  automationSeconds: number;
   changes: Record<string, number>;
   /** Peak resident memory of the engine (summed over `pulumi`, its plugins and their children), MB. */
   enginePeakMB: number;
@@ -121,8 +124,8 @@ export function markdown(r: BenchResult): string {
     lines.push(
       "Each size on a fresh lab (network namespaces on this machine, each with its own sshd and dockerd 20.10). The **lower bound** is the same swarm made by hand with the minimal commands, each over a fresh SSH connection: `docker swarm init` on the first manager (printing both join tokens in the same session), each other manager's `docker swarm join` in turn, then every worker's join at once. The hosts are then taken out of that swarm and the SwarmCluster program (inline Automation API program, real `pulumi` CLI, real `pulumi-resource-command` 1.2.1 and `pulumi-resource-docker` 5.2.0) runs: `up`, an `up` with nothing changed, `preview`, an `up` that adds one label to one node, and `destroy`. Times in seconds, wall clock of the whole engine operation (engine start, plugin loads and state writes included). A bold note shows resource changes that differ from what the step should show (create all / none / none / update 1 / delete all). Memory: the engine's peak is the resident memory summed over every process the operation started (the CLI, the command and docker provider plugins, the Node.js host of the dynamic node provider, their ssh clients), the largest over the five operations; the program's peak is this process (the inline program and the Automation API); the lab hosts' figure is every process of the lab's network namespaces (dockerd, containerd, sshd) after `up`.",
       "",
-      "| managers + workers | lower bound (init / manager joins / workers) | `up` | `up` / bound | `up`: engine start / steps / finish | no-change `up` | `preview` | one-label `up` | `destroy` | resources | load (1 min) at `up` | engine peak RSS (MB) | program peak RSS (MB) | lab hosts RSS (MB) |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| managers + workers | lower bound (init / manager joins / workers) | `up` | `up` / bound | `up`: engine start / steps / finish | `up` through the Automation API | no-change `up` | `preview` | one-label `up` | `destroy` | resources | load (1 min) at `up` | engine peak RSS (MB) | program peak RSS (MB) | lab hosts RSS (MB) |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     );
     for (const f of r.lab) {
       const resources = f.up.changes.create ?? 0;
@@ -134,7 +137,7 @@ export function markdown(r: BenchResult): string {
         f.destroy.enginePeakMB,
       );
       lines.push(
-        `| ${f.managers} + ${f.workers} | ${f.bound.seconds} (${f.bound.init} / ${f.bound.managerJoins.join(" + ") || "-"} / ${f.bound.workerJoins}) | ${opCell(f.up, "any")} | ${f.ratio} | ${f.up.timeline.beforeFirstStep} / ${f.up.timeline.steps} / ${f.up.timeline.afterLastStep} | ${opCell(f.noChangeUp, {})} | ${opCell(f.preview, {})} | ${opCell(f.labelUp, { update: 1 })} | ${opCell(f.destroy, { delete: resources })} | ${resources} | ${f.up.load1} | ${enginePeak} | ${f.memory.programPeakMB} | ${f.memory.labHostsMB} |`,
+        `| ${f.managers} + ${f.workers} | ${f.bound.seconds} (${f.bound.init} / ${f.bound.managerJoins.join(" + ") || "-"} / ${f.bound.workerJoins}) | ${opCell(f.up, "any")} | ${f.ratio} | ${f.up.timeline.beforeFirstStep} / ${f.up.timeline.steps} / ${f.up.timeline.afterLastStep} | ${f.up.automationSeconds} | ${opCell(f.noChangeUp, {})} | ${opCell(f.preview, {})} | ${opCell(f.labelUp, { update: 1 })} | ${opCell(f.destroy, { delete: resources })} | ${resources} | ${f.up.load1} | ${enginePeak} | ${f.memory.programPeakMB} | ${f.memory.labHostsMB} |`,
       );
     }
     lines.push("");

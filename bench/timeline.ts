@@ -27,19 +27,16 @@ export interface Timeline {
   spans: Span[];
 }
 
-/** Collects step events of one operation; `stamp` is the clock (ms), injectable for tests. */
+/** Collects step events of one operation; `stamp` is the clock (epoch ms), injectable for tests. */
 export class TimelineRecorder {
   private readonly started = new Map<string, { op: string; type: string; at: number }>();
   private readonly spans: Span[] = [];
-  private readonly origin: number;
 
-  constructor(private readonly stamp: () => number = Date.now) {
-    this.origin = stamp();
-  }
+  constructor(private readonly stamp: () => number = Date.now) {}
 
   /** For `EngineStack.onEvent`. */
   readonly onEvent = (event: EngineEvent): void => {
-    const now = (this.stamp() - this.origin) / 1000;
+    const now = this.stamp();
     if (event.resourcePreEvent) {
       const { urn, op, type } = event.resourcePreEvent.metadata;
       this.started.set(urn, { op, type, at: now });
@@ -57,10 +54,14 @@ export class TimelineRecorder {
     }
   };
 
-  /** The phases, given the operation's total seconds. Custom resources only (stack and components span everything). */
-  timeline(totalSeconds: number): Timeline {
+  /**
+   * The phases of the operation that started at `originMs` (epoch ms) and took `totalSeconds`.
+   * Custom resources only (the stack and the components span everything).
+   */
+  timeline(originMs: number, totalSeconds: number): Timeline {
     const spans = this.spans
       .filter((s) => s.op !== "same" && s.type !== "pulumi:pulumi:Stack" && !s.type.startsWith("swarm:"))
+      .map((s) => ({ ...s, start: (s.start - originMs) / 1000, end: (s.end - originMs) / 1000 }))
       .sort((a, b) => a.start - b.start);
     return summarize(spans, totalSeconds);
   }

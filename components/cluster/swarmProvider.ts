@@ -96,13 +96,22 @@ function quorumMessage(cluster: string, probes: Probe[]): string {
   ].join("\n");
 }
 
+/**
+ * Probes `preferred` (default: the first manager) alone, and every manager only when it reaches no
+ * leader: one manager whose `docker node ls` answers proves the quorum, so the common case costs
+ * one SSH session, not one per manager, on every preview and up.
+ */
+async function probeUntilLeader(managers: Manager[], preferred?: string): Promise<Probe[]> {
+  const first = managers.find((m) => m.host === preferred) ?? managers[0];
+  if (!first) return [];
+  const probed = await probe(first);
+  if (probed.leader) return [probed];
+  return [probed, ...(await probeAll(managers.filter((m) => m !== first)))];
+}
+
 /** The first manager that reaches a leader (`preferred` first), or a quorum error. */
 async function leaderReach(inputs: SwarmStateInputs, preferred?: string): Promise<Manager> {
-  const ordered = [
-    ...inputs.managers.filter((m) => m.host === preferred),
-    ...inputs.managers.filter((m) => m.host !== preferred),
-  ];
-  const probes = await probeAll(ordered);
+  const probes = await probeUntilLeader(inputs.managers, preferred);
   const found = probes.find((p) => p.leader);
   if (!found) throw new Error(quorumMessage(inputs.cluster, probes));
   return found.manager;
@@ -238,7 +247,7 @@ export const swarmStateProvider: pulumi.dynamic.ResourceProvider = {
     const known = !JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN);
     const recovering = (news.generations?.recovery ?? 0) > (olds?.generations?.recovery ?? 0);
     if (existing && known && !recovering) {
-      const probes = await probeAll(news.managers);
+      const probes = await probeUntilLeader(news.managers);
       if (quorumLost(probes)) throw new Error(quorumMessage(news.cluster, probes));
     }
     return { inputs: news };

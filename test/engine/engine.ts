@@ -102,6 +102,11 @@ export class EngineStack {
     private program: PulumiFn,
     readonly workDir: string,
     private readonly env: Record<string, string>,
+    /**
+     * Every CLI run of this stack, its start (epoch ms) and wall time: the operation itself (`up`, `preview`, ...)
+     * and what the Automation API runs around it (`stack select`, `stack output`, `stack history`).
+     */
+    readonly cliRuns: { command: string; startedAt: number; seconds: number }[] = [],
   ) {}
 
   /** A new stack of `project` with `program`, its state in a fresh temporary backend. */
@@ -113,6 +118,22 @@ export class EngineStack {
     fs.mkdirSync(backend);
     const env = engineEnv(backend);
     const pulumiCommand = await PulumiCommand.get({ root: TOOLS, skipVersionCheck: false });
+    // Times each CLI run (an internal method of PulumiCommand, wrapped, not replaced).
+    const cliRuns: { command: string; startedAt: number; seconds: number }[] = [];
+    const cli = pulumiCommand as unknown as { run: (args: string[], ...rest: unknown[]) => Promise<unknown> };
+    const run = cli.run.bind(pulumiCommand);
+    cli.run = async (args, ...rest) => {
+      const started = Date.now();
+      try {
+        return await run(args, ...rest);
+      } finally {
+        cliRuns.push({
+          startedAt: started,
+          command: args[0] === "stack" ? `stack ${args[1]}` : args[0],
+          seconds: (Date.now() - started) / 1000,
+        });
+      }
+    };
     const stack = await LocalWorkspace.createStack(
       { projectName: project, stackName, program },
       {
@@ -123,7 +144,7 @@ export class EngineStack {
         projectSettings: { name: project, runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } },
       },
     );
-    return new EngineStack(stack, program, workDir, env);
+    return new EngineStack(stack, program, workDir, env, cliRuns);
   }
 
   private async op(

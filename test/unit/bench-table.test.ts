@@ -4,6 +4,7 @@ import { summarize, TimelineRecorder, waterfall } from "../../bench/timeline";
 const op = (seconds: number, changes: Record<string, number> = {}, ok = true): OpFigure => ({
   ok,
   seconds,
+  automationSeconds: seconds + 2,
   changes,
   enginePeakMB: 400,
   load1: 1.5,
@@ -61,13 +62,14 @@ describe("benchmark table (bench/table.ts)", () => {
     const rows = md.split("\n").filter((l) => /^\| 3 \+ /.test(l));
     expect(rows).toHaveLength(2);
     const cells = rows[0].split("|").map((c) => c.trim());
-    // size, bound (parts), up, ratio, phases, no-change up, preview, label up, destroy, resources, load, engine, program, hosts
+    // size, bound (parts), up, ratio, phases, up via Automation API, no-change up, preview, label up, destroy, resources, load, engine, program, hosts
     expect(cells.slice(1, -1)).toEqual([
       "3 + 2",
       "5 (1 / 1.1 + 1.2 / 1.5)",
       "7",
       "1.4",
       "2 / 4 / 1",
+      "9",
       "2.5",
       "2",
       "4",
@@ -114,7 +116,7 @@ describe("engine timeline (bench/timeline.ts)", () => {
       resOutputsEvent: meta("urn:pulumi:s::p::swarm:cluster:SwarmCluster::c", "swarm:cluster:SwarmCluster"),
     });
     at(5000, { resOutputsEvent: meta("urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "pulumi:pulumi:Stack") });
-    const t = rec.timeline(6);
+    const t = rec.timeline(1000, 6);
     expect(t).toEqual({
       beforeFirstStep: 1.5,
       steps: 2.5,
