@@ -1,20 +1,23 @@
 /**
- * The cluster benchmark, one run: `npm run bench` (root, for the lab part).
+ * The cluster benchmark, one run: `npm run bench` (root, for the lab part); docs/bench.md explains it.
  *
  * 1. Lab, through the REAL Pulumi engine (the `pulumi` CLI and the real command and docker provider
  *    plugins built by scripts/setup-pulumi-tools.sh; test/engine/engine.ts drives them through the
- *    Automation API), for 1+2, 3+2 and 3+12 nodes, a fresh lab per size (ids 71-73). In one run per
- *    size: the lower bound (the same swarm made by hand with the minimal commands over SSH: init,
- *    each manager's join in turn, every worker's join in parallel), then the hosts are emptied again
- *    and the engine runs `up`, a no-change `up`, `preview`, an `up` that adds one label, and
- *    `destroy`; each result is read back from the swarm. Peak memory of the engine (the `pulumi`
- *    process and its plugins), of this process (which runs the inline program) and of the lab hosts
- *    is sampled while it runs.
+ *    Automation API), for 1+2, 3+2, 3+12 and 5+20 managers+workers, a fresh lab per size (ids
+ *    171-174, `Lab.fresh`). In one run per size: the lower bound (the same swarm made by hand with the
+ *    minimal commands over SSH: init, each manager's join in turn, every worker's join in parallel),
+ *    then the hosts are emptied again and the engine runs `up`, a no-change `up`, `preview`, an `up`
+ *    that adds one label, and `destroy`; each result is read back from the swarm. Each operation's
+ *    time is its `pulumi` CLI run (the Automation API's own extra CLI runs are shown apart), with the
+ *    load average at its start and the engine's per-step timeline (its events). Peak memory of the
+ *    engine (the `pulumi` process and its plugins), of this process (which runs the inline program)
+ *    and of the lab hosts is sampled while it runs; a size whose hosts would not fit in the
+ *    available memory is not started.
  * 2. Program construction time and heap under mocks for 3, 30 and 300 nodes (bench/mockScale.ts,
  *    one process each): no command runs there, mocks only answer the registrations.
  *
  * Writes docs/results/benchmark.md and benchmark.json and prints the markdown.
- * Options: --skip-lab (mock part only), --sizes 1+2,3+2,3+12.
+ * Options: --sizes 1+2,3+2 (default 1+2,3+2,3+12,5+20), --skip-lab (mock part only), --skip-mocks.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -365,7 +368,9 @@ async function mockFigure(nodes: number): Promise<MockFigure> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const sizes = parseSizes(argv.includes("--sizes") ? argv[argv.indexOf("--sizes") + 1] : "1+2,3+2,3+12");
+  const sizes = parseSizes(
+    argv.includes("--sizes") ? argv[argv.indexOf("--sizes") + 1] : "1+2,3+2,3+12,5+20",
+  );
   const skipLab = argv.includes("--skip-lab");
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const loadBefore = load();

@@ -22,12 +22,10 @@
  * role, membership) is read by `read`, i.e. `pulumi refresh` / `up --refresh`, as Pulumi users
  * expect: a plain preview stays a comparison of config and state, plus this one cheap probe.
  */
-import { spawn } from "child_process";
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { NodeStateInputs, NodeStateOutputs, ResolvedConnection } from "./nodeState";
-import { dockerSshOptions } from "./dockerSsh";
-import { asRemoteCommand } from "../shell";
+import { runOn } from "./sshRun";
 import {
   LABEL_PREFIX,
   renderNodeDrainScript,
@@ -74,64 +72,6 @@ function canonical(value: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
       .join(",")}}`;
   return JSON.stringify(value ?? null);
-}
-
-function plain(conn: ResolvedConnection) {
-  return {
-    host: conn.host,
-    port: conn.port ?? 22,
-    user: conn.user ?? "root",
-    ...(conn.privateKey ? { privateKey: conn.privateKey } : {}),
-    ...(conn.privateKeyPassword ? { privateKeyPassword: conn.privateKeyPassword } : {}),
-    ...(conn.hostKey ? { hostKey: conn.hostKey } : {}),
-  };
-}
-
-/**
- * Runs `script` on the host of `conn` over the system ssh, `stdin` on the script's fd 3. Retries
- * while ssh itself fails to connect (exit 255), then fails with the host and stderr (never stdin).
- */
-export async function runOn(
-  conn: ResolvedConnection,
-  what: string,
-  script: string,
-  stdin = "",
-): Promise<string> {
-  const target = plain(conn);
-  const args = [
-    ...dockerSshOptions(target, conn.proxy ? plain(conn.proxy) : undefined),
-    "-o",
-    `ConnectTimeout=${Math.max(1, Math.round(conn.perDialTimeout ?? 15))}`,
-    "-o",
-    "LogLevel=ERROR",
-    "-p",
-    String(target.port),
-    `${target.user}@${target.host}`,
-    asRemoteCommand(script),
-  ];
-  const once = () =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(stdin);
-    });
-  let result = await once();
-  for (let attempt = 1; result.code === 255 && attempt < 4; attempt++) {
-    await new Promise((r) => setTimeout(r, 2000 * attempt));
-    result = await once();
-  }
-  if (result.code !== 0) {
-    throw new Error(
-      `${what} on ${target.user}@${target.host}:${target.port} failed (exit ${result.code}): ${result.stderr.trim().slice(-1500)}`,
-    );
-  }
-  return result.stdout;
 }
 
 const lastLine = (text: string) =>

@@ -11,7 +11,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { SwarmStateInputs, SwarmStateOutputs } from "./swarmState";
-import { runOn } from "./nodeProvider";
+import { runOn } from "./sshRun";
 import {
   renderForceNewClusterScript,
   renderManagerProbeScript,

@@ -1,4 +1,5 @@
-import { PRELUDE, shq } from "../../shell";
+import { PRELUDE } from "../../shell/prelude";
+import { shq } from "../../shell/quote";
 import { renderMembershipSteps } from "./join";
 
 /** Prefix of the node labels the cluster keeps for itself (never reported as drift, never removed). */
