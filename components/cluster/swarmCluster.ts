@@ -338,7 +338,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
             clusterId: init.clusterId,
           })),
           reconcile: nodeReconcile,
-          joinedNodeId: joined.get(node)!.stdout.apply(lastLine),
+          joinedNodeId: joined.get(node)!.stdout.apply((out) => lastLine(out ?? "")),
         },
         {
           parent: this,
