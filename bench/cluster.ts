@@ -1,20 +1,23 @@
 /**
- * The cluster benchmark, one run: `npm run bench` (root, for the lab part).
+ * The cluster benchmark, one run: `npm run bench` (root, for the lab part); docs/bench.md explains it.
  *
  * 1. Lab, through the REAL Pulumi engine (the `pulumi` CLI and the real command and docker provider
  *    plugins built by scripts/setup-pulumi-tools.sh; test/engine/engine.ts drives them through the
- *    Automation API), for 1+2, 3+2 and 3+12 nodes, a fresh lab per size (ids 71-73). In one run per
- *    size: the lower bound (the same swarm made by hand with the minimal commands over SSH: init,
- *    each manager's join in turn, every worker's join in parallel), then the hosts are emptied again
- *    and the engine runs `up`, a no-change `up`, `preview`, an `up` that adds one label, and
- *    `destroy`; each result is read back from the swarm. Peak memory of the engine (the `pulumi`
- *    process and its plugins), of this process (which runs the inline program) and of the lab hosts
- *    is sampled while it runs.
+ *    Automation API), for 1+2, 3+2, 3+12 and 5+20 managers+workers, a fresh lab per size (ids
+ *    171-174, `Lab.fresh`). In one run per size: the lower bound (the same swarm made by hand with the
+ *    minimal commands over SSH: init, each manager's join in turn, every worker's join in parallel),
+ *    then the hosts are emptied again and the engine runs `up`, a no-change `up`, `preview`, an `up`
+ *    that adds one label, and `destroy`; each result is read back from the swarm. Each operation's
+ *    time is its `pulumi` CLI run (the Automation API's own extra CLI runs are shown apart), with the
+ *    load average at its start and the engine's per-step timeline (its events). Peak memory of the
+ *    engine (the `pulumi` process and its plugins), of this process (which runs the inline program)
+ *    and of the lab hosts is sampled while it runs; a size whose hosts would not fit in the
+ *    available memory is not started.
  * 2. Program construction time and heap under mocks for 3, 30 and 300 nodes (bench/mockScale.ts,
  *    one process each): no command runs there, mocks only answer the registrations.
  *
  * Writes docs/results/benchmark.md and benchmark.json and prints the markdown.
- * Options: --skip-lab (mock part only), --sizes 1+2,3+2,3+12.
+ * Options: --sizes 1+2,3+2 (default 1+2,3+2,3+12,5+20), --skip-lab (mock part only), --skip-mocks.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -25,65 +28,20 @@ import type { SwarmNodeArgs } from "../components/cluster/types";
 import { SwarmCluster } from "../components/cluster/swarmCluster";
 import { cliVersion, EngineResult, EngineStack, engineUnavailableReason } from "../test/engine/engine";
 import { Lab, labUnavailableReason } from "../test/lab/lab";
+import { TimelineRecorder, waterfall } from "./timeline";
+import { LabFigure, markdown, MockFigure, OpFigure, parseSizes, round } from "./table";
 
 const exec = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
 const RESULTS = path.join(ROOT, "docs", "results");
-const FIRST_LAB_ID = 71;
+const FIRST_LAB_ID = 171;
 const CLUSTER = "bench";
-/** Below this much available memory a size is not started (each lab host runs a dockerd). */
-const MIN_AVAILABLE_MB = 1500;
+/**
+ * Memory a size needs before it starts: headroom for the engine and the program, plus each lab
+ * host's dockerd, containerd and sshd (about 130 MB each, measured at 3+12).
+ */
+const neededMB = (hosts: number) => 1500 + 150 * hosts;
 
-/** One engine operation as measured. */
-interface OpFigure {
-  ok: boolean;
-  seconds: number;
-  changes: Record<string, number>;
-  /** Peak resident memory of the engine (summed over `pulumi`, its plugins and their children), MB. */
-  enginePeakMB: number;
-  /** The error, when the operation failed. */
-  error?: string;
-}
-
-interface LabFigure {
-  managers: number;
-  workers: number;
-  labId: number;
-  hostsBootSeconds: number;
-  /** The same swarm by hand: total and its parts (s). */
-  bound: { seconds: number; init: number; managerJoins: number[]; workerJoins: number };
-  up: OpFigure;
-  noChangeUp: OpFigure;
-  preview: OpFigure;
-  labelUp: OpFigure;
-  destroy: OpFigure;
-  /** `up` / bound. */
-  ratio: number;
-  /** What was read back from the swarm after each step ("ok" or what differed). */
-  readBack: { up: string; labelUp: string; destroy: string };
-  /** Slowest resource steps of the first `up`, from the engine's own per-step times. */
-  slowestSteps: string[];
-  memory: {
-    /** Peak resident memory of this process (the inline program and the Automation API), MB. */
-    programPeakMB: number;
-    /** Resident memory of all lab host processes (dockerd, containerd, sshd) after `up`, MB. */
-    labHostsMB: number;
-    /** The machine's MemAvailable before the size started and its lowest value while it ran, MB. */
-    availableBeforeMB: number;
-    availableLowestMB: number;
-  };
-}
-
-interface MockFigure {
-  nodes: number;
-  resources: number;
-  constructedMs: number;
-  settledMs: number;
-  heapRetainedMB: number;
-  heapPeakMB: number;
-}
-
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const since = (start: number) => round((Date.now() - start) / 1000, 2);
 const load = () =>
   os
@@ -285,15 +243,32 @@ function slowestSteps(output: string, count = 5): string[] {
     .map((s) => `${s.name} ${s.seconds} s`);
 }
 
-async function measured(sampler: MemorySampler, op: () => Promise<EngineResult>): Promise<OpFigure> {
+async function measured(
+  sampler: MemorySampler,
+  stack: EngineStack,
+  op: () => Promise<EngineResult>,
+): Promise<OpFigure> {
+  const load1 = round(os.loadavg()[0], 2);
+  const recorder = new TimelineRecorder();
+  const opStarted = Date.now();
+  stack.onEvent = recorder.onEvent;
+  const runsBefore = stack.cliRuns.length;
   sampler.start();
   const r = await op();
   sampler.stop();
+  stack.onEvent = undefined;
+  // The operation's own CLI run (the Automation API adds `stack select`, `stack output`, ...).
+  const main = stack.cliRuns
+    .slice(runsBefore)
+    .find((run) => ["up", "preview", "destroy", "refresh"].includes(run.command));
   const figure: OpFigure = {
     ok: r.ok,
-    seconds: round(r.seconds, 2),
+    seconds: round(main?.seconds ?? r.seconds, 2),
+    automationSeconds: round(r.seconds, 2),
     changes: r.changes,
     enginePeakMB: Math.round(sampler.enginePeakMB),
+    load1,
+    timeline: recorder.timeline(main?.startedAt ?? opStarted, main?.seconds ?? r.seconds),
   };
   if (!r.ok) {
     figure.error = (r.error ?? "").split("\n").slice(0, 20).join("\n");
@@ -304,12 +279,13 @@ async function measured(sampler: MemorySampler, op: () => Promise<EngineResult>)
 
 async function labFigure(managers: number, workers: number, id: number): Promise<LabFigure> {
   const availableBeforeMB = availableMB();
-  if (availableBeforeMB < MIN_AVAILABLE_MB)
+  const needed = neededMB(managers + workers);
+  if (availableBeforeMB < needed)
     throw new Error(
-      `only ${availableBeforeMB} MB available, below the ${MIN_AVAILABLE_MB} MB this size needs`,
+      `only ${availableBeforeMB} MB available, below the ${needed} MB ${managers}+${workers} lab hosts need`,
     );
   const bootStarted = Date.now();
-  const lab = await Lab.up(id, managers + workers);
+  const lab = await Lab.fresh(id, managers + workers);
   const hostsBootSeconds = since(bootStarted);
   const sampler = new MemorySampler();
   let stack: EngineStack | undefined;
@@ -326,16 +302,19 @@ async function labFigure(managers: number, workers: number, id: number): Promise
       `lab${id}`,
     );
     const s = stack;
-    const up = await measured(sampler, () => s.up());
+    const up = await measured(sampler, s, () => s.up());
     const upOutput = s.log.join("");
     const readUp = up.ok ? await readBack(lab, managers, workers, false) : "up failed";
     const labHosts = await labHostsMB(lab);
     console.error(`bench:   up ${up.seconds} s ${JSON.stringify(up.changes)} read back: ${readUp}`);
-    const noChangeUp = await measured(sampler, () => s.up());
-    const preview = await measured(sampler, () => s.preview());
-    const labelUp = await measured(sampler, () => s.up(clusterProgram(lab, managers, workers, true)));
+    console.error(
+      `bench:   up: ${up.timeline.beforeFirstStep} s before the first step, ${up.timeline.steps} s of steps, ${up.timeline.afterLastStep} s after\n${waterfall(up.timeline)}`,
+    );
+    const noChangeUp = await measured(sampler, s, () => s.up());
+    const preview = await measured(sampler, s, () => s.preview());
+    const labelUp = await measured(sampler, s, () => s.up(clusterProgram(lab, managers, workers, true)));
     const readLabel = labelUp.ok ? await readBack(lab, managers, workers, true) : "up failed";
-    const destroy = await measured(sampler, () => s.destroy());
+    const destroy = await measured(sampler, s, () => s.destroy());
     const left = Object.entries(await swarmStates(lab)).filter(([, st]) => st !== "inactive");
     const readDestroy = left.length === 0 ? "ok" : `still in a swarm: ${JSON.stringify(left)}`;
     console.error(
@@ -387,122 +366,11 @@ async function mockFigure(nodes: number): Promise<MockFigure> {
   return JSON.parse(line) as MockFigure;
 }
 
-/** One cell: seconds, and the changes when they are not what the step should show. */
-function opCell(op: OpFigure, expected: Record<string, number> | "any"): string {
-  if (!op.ok) return `**failed** after ${op.seconds}`;
-  const matches = expected === "any" || JSON.stringify(op.changes) === JSON.stringify(expected);
-  const ch = Object.entries(op.changes)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(", ");
-  return matches ? `${op.seconds}` : `${op.seconds} (**${ch || "no changes"}**)`;
-}
-
-function markdown(r: {
-  when: string;
-  machine: string;
-  pulumi: string;
-  loadBefore: string;
-  loadAfter: string;
-  lab: LabFigure[];
-  labSkipped?: string;
-  mocks: MockFigure[];
-}): string {
-  const lines: string[] = [];
-  lines.push("# Benchmark: SwarmCluster through the real engine, and construction under mocks", "");
-  lines.push(
-    `Measured ${r.when} by \`npm run bench\` (bench/cluster.ts) on ${r.machine}; ${r.pulumi}; load average (1/5/15 min) ${r.loadBefore} before, ${r.loadAfter} after.`,
-    "The machine is shared with other engineers, so absolute times vary from run to run; the ratios are the figures to compare.",
-    "",
-  );
-  lines.push("## Lab: the real engine against the hand-made lower bound", "");
-  if (r.labSkipped) lines.push(`**Not measured: ${r.labSkipped}.**`, "");
-  if (r.lab.length > 0) {
-    lines.push(
-      "Each size on a fresh lab (network namespaces on this machine, each with its own sshd and dockerd 20.10). The **lower bound** is the same swarm made by hand with the minimal commands, each over a fresh SSH connection: `docker swarm init` on the first manager (printing both join tokens in the same session), each other manager's `docker swarm join` in turn, then every worker's join at once. The hosts are then taken out of that swarm and the SwarmCluster program (inline Automation API program, real `pulumi` CLI, real `pulumi-resource-command` 1.2.1 and `pulumi-resource-docker` 5.2.0) runs: `up`, an `up` with nothing changed, `preview`, an `up` that adds one label to one node, and `destroy`. Times in seconds, wall clock of the whole engine operation (engine start, plugin loads and state writes included). A bold note shows resource changes that differ from what the step should show (create all / none / none / update 1 / delete all). Memory: the engine's peak is the resident memory summed over every process the operation started (the CLI, the command and docker provider plugins, the Node.js host of the dynamic node provider, their ssh clients), the largest over the five operations; the program's peak is this process (the inline program and the Automation API); the lab hosts' figure is every process of the lab's network namespaces (dockerd, containerd, sshd) after `up`.",
-      "",
-      "| managers + workers | lower bound (init / manager joins / workers) | `up` | `up` / bound | no-change `up` | `preview` | one-label `up` | `destroy` | resources | engine peak RSS (MB) | program peak RSS (MB) | lab hosts RSS (MB) |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    );
-    for (const f of r.lab) {
-      const resources = f.up.changes.create ?? 0;
-      const enginePeak = Math.max(
-        f.up.enginePeakMB,
-        f.noChangeUp.enginePeakMB,
-        f.preview.enginePeakMB,
-        f.labelUp.enginePeakMB,
-        f.destroy.enginePeakMB,
-      );
-      lines.push(
-        `| ${f.managers} + ${f.workers} | ${f.bound.seconds} (${f.bound.init} / ${f.bound.managerJoins.join(" + ") || "-"} / ${f.bound.workerJoins}) | ${opCell(f.up, "any")} | ${f.ratio} | ${opCell(f.noChangeUp, {})} | ${opCell(f.preview, {})} | ${opCell(f.labelUp, { update: 1 })} | ${opCell(f.destroy, { delete: resources })} | ${resources} | ${enginePeak} | ${f.memory.programPeakMB} | ${f.memory.labHostsMB} |`,
-      );
-    }
-    lines.push("");
-    const base = r.lab.find((f) => f.managers === 3 && f.workers === 2);
-    const wide = r.lab.find((f) => f.managers === 3 && f.workers === 12);
-    if (base && wide)
-      lines.push(
-        `Adding 10 workers (3+2 -> 3+12): \`up\` x${round(wide.up.seconds / base.up.seconds, 2)}, lower bound x${round(wide.bound.seconds / base.bound.seconds, 2)}, no-change \`up\` x${round(wide.noChangeUp.seconds / base.noChangeUp.seconds, 2)}, \`preview\` x${round(wide.preview.seconds / base.preview.seconds, 2)}.`,
-        "",
-      );
-    lines.push(
-      "Read back from the swarm after each step, and the slowest resource steps of the first `up` (the engine's own per-step times):",
-      "",
-    );
-    for (const f of r.lab)
-      lines.push(
-        `- ${f.managers} + ${f.workers} (lab ${f.labId}, hosts booted in ${f.hostsBootSeconds} s): after \`up\` ${f.readBack.up}; after the label \`up\` ${f.readBack.labelUp}; after \`destroy\` ${f.readBack.destroy}. Slowest steps: ${f.slowestSteps.join(", ") || "none reported"}. Machine memory available ${f.memory.availableBeforeMB} MB before, lowest ${f.memory.availableLowestMB} MB during.`,
-      );
-    const failed = r.lab.flatMap((f) =>
-      (["up", "noChangeUp", "preview", "labelUp", "destroy"] as const)
-        .filter((k) => !f[k].ok)
-        .map((k) => `- ${f.managers} + ${f.workers} ${k}: \`${(f[k].error ?? "").split("\n")[0]}\``),
-    );
-    if (failed.length > 0) lines.push("", "Failed operations:", "", ...failed);
-    lines.push("");
-  }
-  lines.push("## Program construction under mocks", "");
-  lines.push(
-    "A SwarmCluster of N fake hosts (3 managers, N-3 workers), mocks answering init and join like the unit tests; one process per size (bench/mockScale.ts). No command runs: this measures the program's own construction. `constructed` = the constructor call; `settled` = until every resource is registered; heap after a full GC (retained) and at the end of the run before GC (peak).",
-    "",
-    "| nodes | resources | constructed (ms) | settled (ms) | settled per node (ms) | heap retained (MB) | heap peak (MB) |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
-  );
-  for (const m of r.mocks) {
-    lines.push(
-      `| ${m.nodes} | ${m.resources} | ${m.constructedMs} | ${m.settledMs} | ${round(m.settledMs / m.nodes)} | ${m.heapRetainedMB} | ${m.heapPeakMB} |`,
-    );
-  }
-  lines.push("");
-  const bySize = (n: number) => r.mocks.find((m) => m.nodes === n);
-  const pairs = [
-    [3, 30],
-    [30, 300],
-  ] as const;
-  lines.push("Linearity (1.0 = exactly linear; > 1 grows faster than the node count, < 1 slower):", "");
-  for (const [a, b] of pairs) {
-    const x = bySize(a);
-    const y = bySize(b);
-    if (!x || !y) continue;
-    const factor = b / a;
-    lines.push(
-      `- ${a} -> ${b} nodes (x${factor}): settled time x${round(y.settledMs / x.settledMs, 2)} (ratio ${round(y.settledMs / x.settledMs / factor, 2)}), resources x${round(y.resources / x.resources, 2)}, heap peak x${round(y.heapPeakMB / x.heapPeakMB, 2)} (ratio ${round(y.heapPeakMB / x.heapPeakMB / factor, 2)}).`,
-    );
-  }
-  lines.push("");
-  return lines.join("\n");
-}
-
-function parseSizes(arg: string): [number, number][] {
-  return arg.split(",").map((s) => {
-    const m = /^(\d+)\+(\d+)$/.exec(s.trim());
-    if (!m) throw new Error(`--sizes wants managers+workers pairs like 1+2,3+2,3+12; got "${s}"`);
-    return [Number(m[1]), Number(m[2])];
-  });
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const sizes = parseSizes(argv.includes("--sizes") ? argv[argv.indexOf("--sizes") + 1] : "1+2,3+2,3+12");
+  const sizes = parseSizes(
+    argv.includes("--sizes") ? argv[argv.indexOf("--sizes") + 1] : "1+2,3+2,3+12,5+20",
+  );
   const skipLab = argv.includes("--skip-lab");
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const loadBefore = load();
@@ -535,7 +403,7 @@ async function main(): Promise<void> {
     }
   }
   const mocks: MockFigure[] = [];
-  for (const n of [3, 30, 300]) {
+  for (const n of argv.includes("--skip-mocks") ? [] : [3, 30, 300]) {
     console.error(`bench: mocks ${n} nodes ...`);
     mocks.push(await mockFigure(n));
   }

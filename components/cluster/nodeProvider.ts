@@ -22,12 +22,10 @@
  * role, membership) is read by `read`, i.e. `pulumi refresh` / `up --refresh`, as Pulumi users
  * expect: a plain preview stays a comparison of config and state, plus this one cheap probe.
  */
-import { spawn } from "child_process";
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { NodeStateInputs, NodeStateOutputs, ResolvedConnection } from "./nodeState";
-import { dockerSshOptions } from "./dockerSsh";
-import { asRemoteCommand } from "../shell";
+import { runOn } from "./sshRun";
 import {
   LABEL_PREFIX,
   renderNodeDrainScript,
@@ -76,64 +74,6 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-function plain(conn: ResolvedConnection) {
-  return {
-    host: conn.host,
-    port: conn.port ?? 22,
-    user: conn.user ?? "root",
-    ...(conn.privateKey ? { privateKey: conn.privateKey } : {}),
-    ...(conn.privateKeyPassword ? { privateKeyPassword: conn.privateKeyPassword } : {}),
-    ...(conn.hostKey ? { hostKey: conn.hostKey } : {}),
-  };
-}
-
-/**
- * Runs `script` on the host of `conn` over the system ssh, `stdin` on the script's fd 3. Retries
- * while ssh itself fails to connect (exit 255), then fails with the host and stderr (never stdin).
- */
-export async function runOn(
-  conn: ResolvedConnection,
-  what: string,
-  script: string,
-  stdin = "",
-): Promise<string> {
-  const target = plain(conn);
-  const args = [
-    ...dockerSshOptions(target, conn.proxy ? plain(conn.proxy) : undefined),
-    "-o",
-    `ConnectTimeout=${Math.max(1, Math.round(conn.perDialTimeout ?? 15))}`,
-    "-o",
-    "LogLevel=ERROR",
-    "-p",
-    String(target.port),
-    `${target.user}@${target.host}`,
-    asRemoteCommand(script),
-  ];
-  const once = () =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(stdin);
-    });
-  let result = await once();
-  for (let attempt = 1; result.code === 255 && attempt < 4; attempt++) {
-    await new Promise((r) => setTimeout(r, 2000 * attempt));
-    result = await once();
-  }
-  if (result.code !== 0) {
-    throw new Error(
-      `${what} on ${target.user}@${target.host}:${target.port} failed (exit ${result.code}): ${result.stderr.trim().slice(-1500)}`,
-    );
-  }
-  return result.stdout;
-}
-
 const lastLine = (text: string) =>
   text
     .split("\n")
@@ -149,20 +89,19 @@ export async function hostStatus(conn: ResolvedConnection): Promise<{ state: str
   return { state: state ?? "", nodeId: nodeId ?? "" };
 }
 
-/** Brings the node to the inputs: membership on the host (unlock, rejoin), then its settings from the admin manager. */
-async function apply(inputs: NodeStateInputs, previousNodeId: string): Promise<NodeStateOutputs> {
-  const body = {
-    ListenAddr: "0.0.0.0:2377",
-    AdvertiseAddr: inputs.advertiseAddr,
-    RemoteAddrs: inputs.joinAddrs.map((addr) => `${addr}:2377`),
-    JoinToken: inputs.secrets.joinToken,
-  };
-  const stdin = `${JSON.stringify(body)}\n${inputs.secrets.unlockKey}\n${inputs.secrets.clusterId}\n`;
-  const nodeId = lastLine(
-    await runOn(inputs.connection, `node ${inputs.host}: membership`, renderNodeMembershipScript(), stdin),
-  );
-  if (!/^[a-z0-9]{10,}$/.test(nodeId))
-    throw new Error(`node ${inputs.host}: the membership step printed no node id`);
+const NODE_ID = /^[a-z0-9]{10,}$/;
+
+/**
+ * Brings the node to the inputs: membership on the host (unlock, rejoin), then its settings from
+ * the admin manager. `joined` is the node id a membership step that just ran printed: then the
+ * host is not dialled again and only the settings run.
+ */
+async function apply(
+  inputs: NodeStateInputs,
+  previousNodeId: string,
+  joined?: string,
+): Promise<NodeStateOutputs> {
+  const nodeId = joined ?? (await membership(inputs));
   await runOn(
     inputs.adminConnection,
     `node ${inputs.host}: settings`,
@@ -185,6 +124,22 @@ async function apply(inputs: NodeStateInputs, previousNodeId: string): Promise<N
   return outs;
 }
 
+/** The membership step on the host itself (unlock a locked manager, join again after a leave); its node id. */
+async function membership(inputs: NodeStateInputs): Promise<string> {
+  const body = {
+    ListenAddr: "0.0.0.0:2377",
+    AdvertiseAddr: inputs.advertiseAddr,
+    RemoteAddrs: inputs.joinAddrs.map((addr) => `${addr}:2377`),
+    JoinToken: inputs.secrets.joinToken,
+  };
+  const stdin = `${JSON.stringify(body)}\n${inputs.secrets.unlockKey}\n${inputs.secrets.clusterId}\n`;
+  const nodeId = lastLine(
+    await runOn(inputs.connection, `node ${inputs.host}: membership`, renderNodeMembershipScript(), stdin),
+  );
+  if (!NODE_ID.test(nodeId)) throw new Error(`node ${inputs.host}: the membership step printed no node id`);
+  return nodeId;
+}
+
 /** The provider object serialized into the state. */
 export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
   async check(olds: Partial<NodeStateInputs>, news: NodeStateInputs) {
@@ -192,7 +147,10 @@ export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
     delete inputs.unlock;
     const existing = olds && olds.kind === "swarm:cluster:Node";
     // (`__provider` is left out: it is this code, which holds the marker itself.)
-    const known = !JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN);
+    // (`joinedNodeId` is left out too: unknown while the join re-runs, and only create reads it.)
+    const known = !JSON.stringify({ ...news, __provider: undefined, joinedNodeId: undefined }).includes(
+      UNKNOWN,
+    );
     if (
       existing &&
       known &&
@@ -228,7 +186,14 @@ export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: NodeStateInputs) {
-    const outs = await apply(inputs, "");
+    // Right after the membership Command joined the host, its node id saves a second dial of the
+    // host; should that id not be the node's (an old stack's join that ran long ago), the full
+    // membership step runs after all.
+    const joined = NODE_ID.test(inputs.joinedNodeId ?? "") ? inputs.joinedNodeId : undefined;
+    const outs = await apply(inputs, "", joined).catch((err: unknown) => {
+      if (!joined) throw err;
+      return apply(inputs, "");
+    });
     return { id: `${inputs.cluster}/${inputs.host}`, outs };
   },
 

@@ -30,6 +30,12 @@ export interface SwarmNodeStateArgs {
   secrets: pulumi.Input<{ joinToken: string; unlockKey: string; clusterId: string }>;
   /** Changing it re-applies everything (the cluster's `reconcile`). */
   reconcile: pulumi.Input<string>;
+  /**
+   * The node id the membership Command printed when it joined the host: `create` applies the
+   * settings with it instead of dialling the host again for its membership (a join just ran).
+   * Default: none (create checks the membership on the host first).
+   */
+  joinedNodeId?: pulumi.Input<string>;
 }
 
 /** The inputs as the provider sees them (resolved). */
@@ -51,6 +57,8 @@ export interface NodeStateInputs {
   joinAddrs: string[];
   secrets: { joinToken: string; unlockKey: string; clusterId: string };
   reconcile: string;
+  /** See {@link SwarmNodeStateArgs.joinedNodeId}; not compared (a rerun join prints the same id). */
+  joinedNodeId?: string;
   /** Set by `check` only, when it finds the manager locked during a plain preview or up. */
   unlock?: string;
 }
@@ -102,6 +110,7 @@ export class SwarmNodeState extends pulumi.dynamic.Resource {
         joinAddrs: args.joinAddrs,
         secrets: pulumi.secret(pulumi.output(args.secrets)),
         reconcile: args.reconcile,
+        joinedNodeId: args.joinedNodeId,
         nodeId: undefined,
       },
       {

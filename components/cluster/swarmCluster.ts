@@ -22,7 +22,7 @@ import { asRemoteCommand, withRerunMarker } from "../shell";
 import { renderPrepareScript } from "./scripts/prepare";
 import { renderInitScript } from "./scripts/init";
 import { renderJoinScript, renderLeaveScript } from "./scripts/join";
-import { renderDeregisterScript, renderRegisteredScript } from "./scripts/node";
+import { renderDeregisterScript } from "./scripts/node";
 import { SwarmNodeState } from "./nodeState";
 import { TOKENS, withTokenAliases } from "../tokens";
 import { SwarmState } from "./swarmState";
@@ -193,7 +193,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
         .apply(([body, ...rest]) => asRemoteCommand(withRerunMarker(body, rest)));
 
     // Managers are readied and joined one at a time (each dockerd restart and each Raft membership
-    // change completes before the next); workers are readied in parallel and join after the managers.
+    // change completes before the next); workers are readied in parallel and join alongside them.
     const prepared = new Map<SwarmNodeArgs, remote.Command>();
     const joined = new Map<SwarmNodeArgs, remote.Command>();
     const prepare = (node: SwarmNodeArgs, after: pulumi.Resource[]) => {
@@ -269,7 +269,8 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
         `${name}-${node.host.name}-registration`,
         admin,
         {
-          create: asRemoteCommand(renderRegisteredScript()),
+          // No create: the record exists for its delete, and a create would only dial the admin
+          // manager for nothing (the command provider runs no command and opens no SSH without one).
           delete: pulumi
             .all([node.host.advertiseAddr, adminClaim])
             .apply(([advertiseAddr, claim]) =>
@@ -339,6 +340,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
             clusterId: init.clusterId,
           })),
           reconcile: nodeReconcile,
+          joinedNodeId: joined.get(node)!.stdout.apply((out) => lastLine(out ?? "")),
         },
         {
           parent: this,
@@ -347,15 +349,19 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       );
     };
 
-    let previous = join(first, [], [prepared.get(first)!]);
+    const firstJoined = join(first, [], [prepared.get(first)!]);
+    let previous = firstJoined;
     managers.slice(1).forEach((manager, i) => {
       const ready = prepare(manager, [previous]);
       previous = join(manager, managers.slice(0, i + 1), [ready]);
     });
-    const lastManager = previous;
+    // Workers do not wait for the other managers: a worker is no Raft member (its join changes no
+    // quorum), and Docker joins through the first address of RemoteAddrs, the first manager, which
+    // is in the swarm once its own membership step ran. So the workers join while the managers
+    // still join one at a time, and their node settings (applied from the first manager) follow.
     for (const worker of workers) {
       const ready = prepare(worker, []);
-      join(worker, managers, [ready, lastManager]);
+      join(worker, managers, [ready, firstJoined]);
     }
     const configured = nodes.map(configure);
 

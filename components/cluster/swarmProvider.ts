@@ -11,7 +11,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { SwarmStateInputs, SwarmStateOutputs } from "./swarmState";
-import { runOn } from "./nodeProvider";
+import { runOn } from "./sshRun";
 import {
   renderForceNewClusterScript,
   renderManagerProbeScript,
@@ -96,13 +96,22 @@ function quorumMessage(cluster: string, probes: Probe[]): string {
   ].join("\n");
 }
 
+/**
+ * Probes `preferred` (default: the first manager) alone, and every manager only when it reaches no
+ * leader: one manager whose `docker node ls` answers proves the quorum, so the common case costs
+ * one SSH session, not one per manager, on every preview and up.
+ */
+async function probeUntilLeader(managers: Manager[], preferred?: string): Promise<Probe[]> {
+  const first = managers.find((m) => m.host === preferred) ?? managers[0];
+  if (!first) return [];
+  const probed = await probe(first);
+  if (probed.leader) return [probed];
+  return [probed, ...(await probeAll(managers.filter((m) => m !== first)))];
+}
+
 /** The first manager that reaches a leader (`preferred` first), or a quorum error. */
 async function leaderReach(inputs: SwarmStateInputs, preferred?: string): Promise<Manager> {
-  const ordered = [
-    ...inputs.managers.filter((m) => m.host === preferred),
-    ...inputs.managers.filter((m) => m.host !== preferred),
-  ];
-  const probes = await probeAll(ordered);
+  const probes = await probeUntilLeader(inputs.managers, preferred);
   const found = probes.find((p) => p.leader);
   if (!found) throw new Error(quorumMessage(inputs.cluster, probes));
   return found.manager;
@@ -238,7 +247,7 @@ export const swarmStateProvider: pulumi.dynamic.ResourceProvider = {
     const known = !JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN);
     const recovering = (news.generations?.recovery ?? 0) > (olds?.generations?.recovery ?? 0);
     if (existing && known && !recovering) {
-      const probes = await probeAll(news.managers);
+      const probes = await probeUntilLeader(news.managers);
       if (quorumLost(probes)) throw new Error(quorumMessage(news.cluster, probes));
     }
     return { inputs: news };
@@ -257,17 +266,23 @@ export const swarmStateProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: SwarmStateInputs) {
-    // A new cluster records its generations without rotating or recovering anything.
-    const admin = await leaderReach(inputs, inputs.managers[0]?.host);
-    const out = await runOn(
-      admin.connection,
-      "swarm settings",
-      renderSwarmSettingsScript({
-        certExpiry: inputs.certExpiry,
-        rotateCa: false,
-        rotateWorkerToken: false,
-        rotateManagerToken: false,
-      }),
+    // A new cluster records its generations without rotating or recovering anything. The first
+    // manager has just initialised the swarm (init runs before this), so the settings go straight
+    // to it; only when that fails are all managers probed, for the leader or the quorum error.
+    const settings = (admin: Manager) =>
+      runOn(
+        admin.connection,
+        "swarm settings",
+        renderSwarmSettingsScript({
+          certExpiry: inputs.certExpiry,
+          rotateCa: false,
+          rotateWorkerToken: false,
+          rotateManagerToken: false,
+        }),
+      );
+    const first = inputs.managers[0];
+    const out = await (first ? settings(first) : Promise.reject(new Error("no manager"))).catch(async () =>
+      settings(await leaderReach(inputs, first?.host)),
     );
     return { id: inputs.cluster, outs: withSummary(inputs, parseSummary(inputs.cluster, out)) };
   },

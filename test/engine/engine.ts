@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import {
+  type EngineEvent,
   LocalWorkspace,
   PulumiCommand,
   type OpMap,
@@ -95,6 +96,8 @@ export async function recordOp(
 export class EngineStack {
   /** Every line the engine printed, across all operations (for leak checks). */
   readonly log: string[] = [];
+  /** When set, receives every engine event of each operation (per-resource timings, e.g. bench/). */
+  onEvent?: (event: EngineEvent) => void;
 
   private constructor(
     readonly stack: Stack,
@@ -104,6 +107,11 @@ export class EngineStack {
     private readonly env: Record<string, string>,
     /** True when the work directory is the caller's (a project directory): remove() keeps it. */
     private readonly ownsNothing = false,
+    /**
+     * Every CLI run of this stack, its start (epoch ms) and wall time: the operation itself (`up`, `preview`, ...)
+     * and what the Automation API runs around it (`stack select`, `stack output`, `stack history`).
+     */
+    readonly cliRuns: { command: string; startedAt: number; seconds: number }[] = [],
   ) {}
 
   /** A new stack of `project` with `program`, its state in a fresh temporary backend. */
@@ -115,6 +123,22 @@ export class EngineStack {
     fs.mkdirSync(backend);
     const env = engineEnv(backend);
     const pulumiCommand = await PulumiCommand.get({ root: TOOLS, skipVersionCheck: false });
+    // Times each CLI run (an internal method of PulumiCommand, wrapped, not replaced).
+    const cliRuns: { command: string; startedAt: number; seconds: number }[] = [];
+    const cli = pulumiCommand as unknown as { run: (args: string[], ...rest: unknown[]) => Promise<unknown> };
+    const run = cli.run.bind(pulumiCommand);
+    cli.run = async (args, ...rest) => {
+      const started = Date.now();
+      try {
+        return await run(args, ...rest);
+      } finally {
+        cliRuns.push({
+          startedAt: started,
+          command: args[0] === "stack" ? `stack ${args[1]}` : args[0],
+          seconds: (Date.now() - started) / 1000,
+        });
+      }
+    };
     const stack = await LocalWorkspace.createStack(
       { projectName: project, stackName, program },
       {
@@ -125,7 +149,7 @@ export class EngineStack {
         projectSettings: { name: project, runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } },
       },
     );
-    return new EngineStack(stack, program, workDir, env);
+    return new EngineStack(stack, program, workDir, env, false, cliRuns);
   }
 
   /**
@@ -196,7 +220,13 @@ export class EngineStack {
   up(program?: PulumiFn, opts: { refresh?: boolean } = {}): Promise<EngineResult> {
     if (program) this.program = program;
     return this.op("up", (onOutput) =>
-      this.stack.up({ program: this.program, onOutput, refresh: opts.refresh, color: "never" }),
+      this.stack.up({
+        program: this.program,
+        onOutput,
+        onEvent: this.onEvent,
+        refresh: opts.refresh,
+        color: "never",
+      }),
     );
   }
 
@@ -207,6 +237,7 @@ export class EngineStack {
       this.stack.preview({
         program: this.program,
         onOutput,
+        onEvent: this.onEvent,
         refresh: opts.refresh,
         diff: true,
         color: "never",
@@ -221,7 +252,9 @@ export class EngineStack {
 
   /** `pulumi destroy`. */
   destroy(): Promise<EngineResult> {
-    return this.op("destroy", (onOutput) => this.stack.destroy({ onOutput, color: "never" }));
+    return this.op("destroy", (onOutput) =>
+      this.stack.destroy({ onOutput, onEvent: this.onEvent, color: "never" }),
+    );
   }
 
   /** `pulumi stack export` through the CLI, secrets encrypted (the Automation API's export decrypts them). */

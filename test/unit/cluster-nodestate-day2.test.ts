@@ -83,7 +83,8 @@ describe("SwarmNodeState (day 2: a node's drift-prone state as a resource with a
         r.type === "pulumi-nodejs:dynamic:Resource" &&
         r.inputs.kind === "swarm:cluster:Node",
     );
-    expect(nodes.map((n) => n.name)).toEqual([1, 2, 3, 4].map((n) => `d2-node-${n}-node`));
+    // (Registration order follows the dependencies: workers no longer wait for every manager.)
+    expect(nodes.map((n) => n.name).sort()).toEqual([1, 2, 3, 4].map((n) => `d2-node-${n}-node`));
     expect(
       run.resources.filter((r) => r.name.startsWith("d2-") && r.name.endsWith("-node")).map((r) => r.type),
     ).toEqual(Array(4).fill("pulumi-nodejs:dynamic:Resource"));
@@ -250,9 +251,10 @@ describe("SwarmNodeState (day 2: a node's drift-prone state as a resource with a
     const fakeDocker = `#!/bin/bash
 case "$*" in
   "info --format {{.Swarm.ControlAvailable}}") echo true ;;
+  "node inspect --format {{.Status.Addr}} {{.Spec.Role}} {{.Spec.Availability}} n1") echo 10.0.0.9 worker active ;;
+  "node inspect --format {{.ID}} {{.Status.Addr}} {{.Status.State}} n1 n2") printf 'n1 10.0.0.9 ready\nn2 10.0.0.9 ready\n' ;;
   *"{{.Status.State}}"*) echo ready ;;
-  *"{{.Status.Addr}}"*) echo 10.0.0.9 ;;
-  "node ls -q") echo n1 ;;
+  "node ls -q") printf 'n1\nn2\n' ;;
   *"{{.Spec.Role}}"*) echo worker ;;
   *"{{.Spec.Availability}}"*) echo active ;;
   *"Spec.Labels"*) printf 'zone=a\\nhandmade=1\\npulumi-swarm.claim=old\\n' ;;

@@ -78,7 +78,6 @@ function render(v: string): Record<string, string> {
       claim: v,
       releaseClaim: true,
     }),
-    "cluster registered": clusterNode.renderRegisteredScript(),
     "cluster deregister": clusterNode.renderDeregisterScript({ advertiseAddr: v, claim: v }),
     "cluster node status": clusterNode.renderNodeStatusScript(),
     "cluster node inspect": clusterNode.renderNodeInspectScript({ nodeId: v }),

@@ -1,4 +1,5 @@
-import { PRELUDE, shq } from "../../shell";
+import { PRELUDE } from "../../shell/prelude";
+import { shq } from "../../shell/quote";
 
 /** Swarm-wide settings fixed by `docker swarm init` (and kept in line by `docker swarm update`). */
 export interface InitOptions {

@@ -1,4 +1,5 @@
-import { PRELUDE, shq } from "../../shell";
+import { PRELUDE } from "../../shell/prelude";
+import { shq } from "../../shell/quote";
 
 /** Where a node keeps the claim of the membership resource that owns it (see claims in the README). */
 export function claimFile(cluster: string): string {

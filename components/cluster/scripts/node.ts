@@ -1,4 +1,5 @@
-import { PRELUDE, shq } from "../../shell";
+import { PRELUDE } from "../../shell/prelude";
+import { shq } from "../../shell/quote";
 import { renderMembershipSteps } from "./join";
 
 /** Prefix of the node labels the cluster keeps for itself (never reported as drift, never removed). */
@@ -41,23 +42,23 @@ changes=()
 
 # A host that rejoined (after leaving by hand, or a failed join) leaves its old entry "down" at the
 # same address; it would count as a missing replica of global services.
-addr=$(dk node inspect --format '{{.Status.Addr}}' "$NODE")
+read -r addr role_now availability_now < <(dk node inspect --format '{{.Status.Addr}} {{.Spec.Role}} {{.Spec.Availability}}' "$NODE")
 PREVIOUS=${shq(opts.previousNodeId ?? "")}
 if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "$NODE" ] && dk node inspect "$PREVIOUS" >/dev/null 2>&1; then
   previous_down() { [ "$(dk node inspect --format '{{.Status.State}}' "$PREVIOUS" 2>/dev/null || echo gone)" != ready ]; }
   wait_for 120 "the node's old entry $PREVIOUS to be down" previous_down
   if dk node inspect "$PREVIOUS" >/dev/null 2>&1; then dk node rm "$PREVIOUS" >/dev/null; changes+=("removed old entry $PREVIOUS"); fi
 fi
-for id in $(dk node ls -q); do
+# Every entry in one inspect (one docker call, not one per node: this runs for every node).
+mapfile -t ids < <(dk node ls -q)
+while read -r id other_addr other_state; do
   [ "$id" = "$NODE" ] && continue
-  read -r other_addr other_state < <(dk node inspect --format '{{.Status.Addr}} {{.Status.State}}' "$id")
   if [ "$other_addr" = "$addr" ] && [ "$other_state" = down ]; then
     dk node rm "$id" >/dev/null
     changes+=("removed stale entry $id")
   fi
-done
+done < <(dk node inspect --format '{{.ID}} {{.Status.Addr}} {{.Status.State}}' "\${ids[@]}")
 
-role_now=$(dk node inspect --format '{{.Spec.Role}}' "$NODE")
 ROLE=${shq(opts.role)}
 if [ "$role_now" != "$ROLE" ]; then
   if [ "$ROLE" = worker ]; then
@@ -91,7 +92,6 @@ done
 MANAGED=${shq(keys.join(","))}
 if [ "\${current[${MANAGED_LABELS_LABEL}]-}" != "$MANAGED" ]; then args+=(--label-add "${MANAGED_LABELS_LABEL}=$MANAGED"); fi
 if [ "\${current[${CLAIM_LABEL}]-}" != ${shq(opts.claim)} ]; then args+=(--label-add ${shq(`${CLAIM_LABEL}=${opts.claim}`)}); fi
-availability_now=$(dk node inspect --format '{{.Spec.Availability}}' "$NODE")
 if [ "$availability_now" != ${opts.availability} ]; then args+=(--availability ${opts.availability}); changes+=("availability=${opts.availability}"); fi
 if [ \${#args[@]} -gt 0 ]; then dk node update "\${args[@]}" "$NODE" >/dev/null; fi
 if [ \${#changes[@]} -eq 0 ]; then echo "unchanged"; else echo "changed: \${changes[*]}"; fi
@@ -128,14 +128,6 @@ ${
     : ""
 }echo drained
 `;
-}
-
-/**
- * The create step of a node's registration record: nothing to do on the host (the record exists so
- * that its delete deregisters the node), so it only prints that it ran.
- */
-export function renderRegisteredScript(): string {
-  return 'echo "registered"\n';
 }
 
 /**

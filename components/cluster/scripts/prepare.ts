@@ -1,4 +1,5 @@
-import { PRELUDE, shq } from "../../shell";
+import { PRELUDE } from "../../shell/prelude";
+import { shq } from "../../shell/quote";
 
 /** What the prepare script makes true on one host before it joins the swarm. */
 export interface PrepareOptions {

@@ -1,4 +1,5 @@
-import { PRELUDE, shq } from "../../shell";
+import { PRELUDE } from "../../shell/prelude";
+import { shq } from "../../shell/quote";
 import { renderMembershipSteps } from "./join";
 
 /*
@@ -28,18 +29,23 @@ printf '{"certExpiry":"%s","caFingerprint":"%s","workerToken":"%s","managerToken
  */
 export function renderManagerProbeScript(): string {
   return `${PRELUDE}
-state=$(swarm_state)
-node_id=""
+# State, node id and manager role in one \`docker info\` (the slowest docker call; this runs on every
+# preview and up). A stopped dockerd prints nothing useful and fails: "unreachable".
+# shellcheck disable=SC2086 # $SUDO is empty or the two words "sudo -n", split on purpose
+info=$(timeout 30 $SUDO docker info --format '{{.Swarm.LocalNodeState}}|{{.Swarm.NodeID}}|{{.Swarm.ControlAvailable}}' 2>/dev/null) || info=""
+info=\${info//[[:space:]]/}
+IFS='|' read -r state node_id control <<<"$info" || true
+state=\${state:-unreachable}
 leader=no
 message=""
 # shellcheck disable=SC2086 # $SUDO is empty or the two words "sudo -n", split on purpose
 if [ "$state" = unreachable ]; then
   message="dockerd does not answer"
+  node_id=""
 else
-  node_id=$(timeout 30 $SUDO docker info --format '{{.Swarm.NodeID}}' 2>/dev/null | tr -d '[:space:]' || true)
   if [ "$state" != active ]; then
     message="swarm state $state"
-  elif ! is_manager; then
+  elif [ "$control" != true ]; then
     message="not a manager"
   elif out=$(timeout 30 $SUDO docker node ls -q 2>&1); then
     leader=yes
