@@ -68,7 +68,9 @@ const FIRST_CONTACT = [
 
 /** "<type> <base64>" without a comment, or undefined when `line` is not a public key line. */
 export function normalizeKey(line: string | undefined): string | undefined {
-  const m = /^\s*(\S+)\s+([A-Za-z0-9+/]+={0,3})(\s.*)?$/.exec(line ?? "");
+  const m = /^((?:ssh|ecdsa|sk)-[a-z0-9@.-]+)\s+(AAAA[A-Za-z0-9+/]*={0,3})(\s.*)?$/s.exec(
+    (line ?? "").trim(),
+  );
   return m ? `${m[1]} ${m[2]}` : undefined;
 }
 
@@ -126,7 +128,8 @@ async function presentedOnce(
       "-o",
       "LogLevel=ERROR",
     ];
-    const { hostKey: _ignored, ...withoutPin } = plain(conn);
+    // No pin here: the point is to see whatever key the host presents.
+    const withoutPin = { ...plain(conn), hostKey: undefined };
     const args = [
       ...dockerSshOptions(withoutPin, conn.proxy ? plain(conn.proxy) : undefined, own),
       "-p",

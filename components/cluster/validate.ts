@@ -316,7 +316,11 @@ export function validateHostKeyArgs(args: SwarmClusterArgs): void {
   const names = new Set(args.nodes.map((n) => n.host.name));
   for (const [host, fingerprint] of Object.entries(accept)) {
     if (!names.has(host))
-      fail(`acceptHostKeys["${host}"]`, host, `Use the name of one of this cluster's hosts: ${[...names].join(", ")}.`);
+      fail(
+        `acceptHostKeys["${host}"]`,
+        host,
+        `Use the name of one of this cluster's hosts: ${[...names].join(", ")}.`,
+      );
     if (typeof fingerprint !== "string" || !FINGERPRINT.test(fingerprint))
       fail(
         `acceptHostKeys["${host}"]`,
@@ -325,5 +329,9 @@ export function validateHostKeyArgs(args: SwarmClusterArgs): void {
       );
   }
   if (args.hostKeys === "off")
-    fail("acceptHostKeys", accept, 'Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.');
+    fail(
+      "acceptHostKeys",
+      accept,
+      'Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.',
+    );
 }

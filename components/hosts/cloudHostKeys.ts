@@ -58,7 +58,12 @@ export function launchedWith(recorded: string | undefined, sent: string): boolea
   if (!recorded) return false;
   const sha1 = crypto.createHash("sha1").update(sent).digest("hex");
   const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(recorded) ? Buffer.from(recorded, "base64").toString() : "";
-  return recorded === sent || recorded === sha1 || recorded === Buffer.from(sent).toString("base64") || decoded === sent;
+  return (
+    recorded === sent ||
+    recorded === sha1 ||
+    recorded === Buffer.from(sent).toString("base64") ||
+    decoded === sent
+  );
 }
 
 /** The host key to pin for an instance: the generated one when the instance was launched with it, else undefined. */

@@ -77,7 +77,10 @@ const BOUNDARY = "==pulumi-swarm-user-data==";
  */
 export function renderCloudUserData(options: CloudUserDataOptions): string {
   const type = options.hostKey.publicKey.trim().split(/\s+/)[0];
-  if (type !== "ssh-ed25519" || !/^-----BEGIN [A-Z -]*OPENSSH PRIVATE KEY-----\n/.test(options.hostKey.privateKey)) {
+  if (
+    type !== "ssh-ed25519" ||
+    !/^-----BEGIN [A-Z -]*OPENSSH PRIVATE KEY-----\n/.test(options.hostKey.privateKey)
+  ) {
     throw new Error(
       `hostKey: received a ${JSON.stringify(type)} key. Give an Ed25519 key pair in OpenSSH format (tls.PrivateKey algorithm "ED25519").`,
     );
