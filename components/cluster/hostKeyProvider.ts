@@ -9,7 +9,8 @@
  * bastion included) connects with an empty private known_hosts file and
  * `StrictHostKeyChecking=accept-new`, so ssh itself writes the key the server proved it holds
  * during the key exchange into that file; the file is read back and removed. ssh writes it before
- * authentication, so the key is read even when the login fails. The algorithms are restricted to
+ * authentication, and the probe never authenticates (every method off): nothing runs on the host,
+ * and a host that may be an impostor never sees a login attempt. The algorithms are restricted to
  * the pinned key's type (or, at first contact, Ed25519 first), so a host that offers several key
  * types is always compared type for type.
  *
@@ -127,9 +128,23 @@ async function presentedOnce(
       `ConnectTimeout=${Math.max(1, Math.round(conn.perDialTimeout ?? 15))}`,
       "-o",
       "LogLevel=ERROR",
+      // No login: the key is known after the key exchange; a host that may be an impostor gets no
+      // authentication attempt and runs nothing ("Permission denied" is the expected end).
+      "-o",
+      "PreferredAuthentications=publickey",
+      "-o",
+      "PubkeyAuthentication=no",
+      "-o",
+      "PasswordAuthentication=no",
+      "-o",
+      "KbdInteractiveAuthentication=no",
+      "-o",
+      "GSSAPIAuthentication=no",
+      "-o",
+      "HostbasedAuthentication=no",
     ];
-    // No pin here: the point is to see whatever key the host presents.
-    const withoutPin = { ...plain(conn), hostKey: undefined };
+    // No pin and no key here: the point is to see whatever key the host presents.
+    const withoutPin = { ...plain(conn), hostKey: undefined, privateKey: undefined };
     const args = [
       ...dockerSshOptions(withoutPin, conn.proxy ? plain(conn.proxy) : undefined, own),
       "-p",
