@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { SshConnection } from "../hosts/types";
+import type { SshConnection, SwarmHost } from "../hosts/types";
 import { hostKeyProvider } from "./hostKeyProvider";
 
 /** Arguments of {@link HostKeyPin}. */
@@ -49,16 +49,24 @@ export class HostKeyPin extends pulumi.dynamic.Resource {
 }
 
 /**
- * The host's connection with the pin in it. A given key keeps its exact value (an unchanged
- * connection is no diff for the host's commands); a learned one comes from the pin. Either way the
- * connection now depends on the pin, so nothing reaches the host before the pin checked its key.
+ * The host with its pin: a given key keeps its exact value (an unchanged connection is no diff
+ * for the host's commands, also in a preview), a learned one comes from the pin. Either way the pin
+ * joins the host's `dependsOn`, so nothing reaches the host before the pin compared its key.
  */
-export function pinnedConnection(connection: SshConnection, pin: HostKeyPin): SshConnection {
-  const given = connection.hostKey;
+export function pinnedHost(host: SwarmHost, pin: HostKeyPin): SwarmHost {
+  // A key given as a plain string stays as it is; one given as an Output (a cloud instance's, which
+  // resolves to undefined for an instance launched before host keys) falls back to the learned one.
+  const given = typeof host.connection.hostKey === "string" && host.connection.hostKey !== "";
   return {
-    ...connection,
-    hostKey: pulumi
-      .all([pulumi.output(given), pin.hostKey])
-      .apply(([g, learned]) => (g !== undefined && g !== "" ? g : learned)),
+    ...host,
+    connection: given
+      ? host.connection
+      : {
+          ...host.connection,
+          hostKey: pulumi
+            .all([pulumi.output(host.connection.hostKey), pin.hostKey])
+            .apply(([g, learned]) => (g !== undefined && g !== "" ? g : learned)),
+        },
+    dependsOn: [...(host.dependsOn ?? []), pin],
   };
 }

@@ -14,8 +14,8 @@
  * the pinned key's type (or, at first contact, Ed25519 first), so a host that offers several key
  * types is always compared type for type.
  *
- * Why the probe also runs in `check`: a plain `pulumi up` never refreshes, and `check` runs on every
- * preview and up before any step. Every command, node resource and the Docker provider of the host
+ * Why the probe also runs in `diff`: a plain `pulumi up` never refreshes, and `diff` runs on every
+ * preview and up before the pin's step (and so before every step that depends on it). Every command, node resource and the Docker provider of the host
  * take their connection from this resource's output, so when the key changed, `check` fails and
  * nothing runs on the host; the error names the host, both fingerprints and the fix.
  */
@@ -251,18 +251,15 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
 
 /** The provider object serialized into the state. */
 export const hostKeyProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds: Partial<HostKeyOutputs>, news: HostKeyInputs) {
-    const known = !JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN);
-    if (olds && olds.kind === "swarm:cluster:HostKey" && olds.hostKey && known)
-      await verify(news, olds.hostKey);
-    return { inputs: news };
-  },
-
   async diff(
     _id: string,
     olds: HostKeyOutputs & { __provider?: string },
     news: HostKeyInputs & { __provider?: string },
   ) {
+    // The comparison runs here, not in `check`: `check` sees only the old inputs, `diff` the state
+    // with the pinned key. It runs on every preview and up, before any step that depends on the pin.
+    const known = !JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN);
+    if (olds.hostKey && known) await verify(news, olds.hostKey);
     const changed = COMPARED.filter((k) => !same(olds[k], news[k]));
     const providerChanged =
       news.__provider !== undefined && news.__provider !== UNKNOWN && olds.__provider !== news.__provider;

@@ -19,7 +19,7 @@ import {
   validateHostKeyArgs,
   validateSwarmSettings,
 } from "./validate";
-import { HostKeyPin, pinnedConnection } from "./hostKeyPin";
+import { HostKeyPin, pinnedHost } from "./hostKeyPin";
 import { asRemoteCommand, withRerunMarker } from "../shell";
 import { renderPrepareScript } from "./scripts/prepare";
 import { renderInitScript } from "./scripts/init";
@@ -119,15 +119,13 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     owner.resource = this;
     this.clusterName = name;
 
-    // An advertiseAddr given as an Output is held to validateNodes' rule when it resolves; every
-    // script below takes the checked value, so none runs with a bad one.
     // Host keys pinned in state (hostKeyPin.ts): every connection below takes the pinned key, so
     // nothing reaches a host before its pin checked the key the host presents.
-    const pin = (host: SwarmHost) =>
+    const pin = (host: SwarmHost): SwarmHost =>
       (args.hostKeys ?? "pin") === "off"
-        ? host.connection
-        : pinnedConnection(
-            host.connection,
+        ? host
+        : pinnedHost(
+            host,
             new HostKeyPin(
               `${name}-${host.name}-host-key`,
               {
@@ -141,11 +139,12 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
               { parent: this, dependsOn: host.dependsOn ?? [] },
             ),
           );
+    // An advertiseAddr given as an Output is held to validateNodes' rule when it resolves; every
+    // script below takes the checked value, so none runs with a bad one.
     const nodes: SwarmNodeArgs[] = args.nodes.map((node, i) => ({
       ...node,
       host: {
-        ...node.host,
-        connection: pin(node.host),
+        ...pin(node.host),
         advertiseAddr: checkedInput(
           `nodes[${i}].host.advertiseAddr`,
           node.host.advertiseAddr,

@@ -132,9 +132,11 @@ export class ComposeStack extends pulumi.ComponentResource {
         requireComposePorts(composeArgument(args), compose, values, args.cluster.dataPathPort);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        // An interpolated port may carry an environment value: never echo one.
+        // An interpolated port may carry an environment value: never echo one (a value that is
+        // only a port number is shown: it is what the message is about, not a credential).
         let message = err.message;
-        for (const v of Object.values(values)) if (v) message = message.split(v).join("(a secret value)");
+        for (const v of Object.values(values))
+          if (v && !/^\d{1,5}$/.test(v)) message = message.split(v).join("(a secret value)");
         throw new pulumi.ResourceError(`${type} "${name}": ${message}`, this, true);
       }
       return {

@@ -168,6 +168,11 @@ describeLab(
       expect(updated.length).toBeGreaterThan(0);
       for (const name of updated) expect(name).toContain(`hk-${h2}-`);
       expect(updated.some((n) => n?.includes(h1))).toBe(false);
+      // The same in what the up did.
+      const upUpdated = [...up.output.matchAll(/~\s+[\w:/-]+ (\S+) updated/g)].map((m) => m[1]);
+      console.log(`up updated: ${upUpdated.join(", ")}`);
+      expect(upUpdated.length).toBe(up.changes.update);
+      for (const name of upUpdated) expect(name).toContain(`hk-${h2}-`);
 
       const after = await resources();
       const ids = (list: StateResource[]) =>
