@@ -16,8 +16,10 @@ import {
   validateInsecureRegistry,
   validateNodes,
   validateRegistryMirror,
+  validateHostKeyArgs,
   validateSwarmSettings,
 } from "./validate";
+import { HostKeyPin, pinnedHost } from "./hostKeyPin";
 import { asRemoteCommand, withRerunMarker } from "../shell";
 import { renderPrepareScript } from "./scripts/prepare";
 import { renderInitScript } from "./scripts/init";
@@ -108,6 +110,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     const { certExpiry, network, generations } = validateComponentArgs(TYPE, name, () => {
       validateNodes(args.nodes, args.allowEvenManagers ?? false);
       validateSwarmSettings(args);
+      validateHostKeyArgs(args);
       return {
         certExpiry: normalizeCertExpiry("certExpiry", args.certExpiry ?? "2160h"),
         network: resolveClusterNetwork(args),
@@ -118,12 +121,32 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     owner.resource = this;
     this.clusterName = name;
 
+    // Host keys pinned in state (hostKeyPin.ts): every connection below takes the pinned key, so
+    // nothing reaches a host before its pin checked the key the host presents.
+    const pin = (host: SwarmHost): SwarmHost =>
+      (args.hostKeys ?? "pin") === "off"
+        ? host
+        : pinnedHost(
+            host,
+            new HostKeyPin(
+              `${name}-${host.name}-host-key`,
+              {
+                cluster: name,
+                host: host.name,
+                connection: host.connection,
+                ...(args.acceptHostKeys?.[host.name] !== undefined
+                  ? { accept: args.acceptHostKeys[host.name] }
+                  : {}),
+              },
+              { parent: this, dependsOn: host.dependsOn ?? [] },
+            ),
+          );
     // An advertiseAddr given as an Output is held to validateNodes' rule when it resolves; every
     // script below takes the checked value, so none runs with a bad one.
     const nodes: SwarmNodeArgs[] = args.nodes.map((node, i) => ({
       ...node,
       host: {
-        ...node.host,
+        ...pin(node.host),
         advertiseAddr: checkedInput(
           `nodes[${i}].host.advertiseAddr`,
           node.host.advertiseAddr,

@@ -26,6 +26,7 @@ export function checkedPlaces(
 export interface GroupInstance extends pulumi.CustomResource {
   readonly publicIp: pulumi.Output<string>;
   readonly privateIp: pulumi.Output<string>;
+  readonly userData: pulumi.Output<string | undefined>;
 }
 
 /** The group's firewall rules for its members, each member's public IP filled in where a rule names it. */
@@ -38,7 +39,8 @@ export function memberRules(plan: CommonPlan, instances: GroupInstance[]): Concr
 
 /**
  * One SwarmHost per instance: SSH to the public IP (the private one through a bastion), advertising
- * the address the plan's network mode asks for, usable once the instance and `firewall` exist.
+ * the address the plan's network mode asks for, usable once the instance and `firewall` exist;
+ * `hostKeys[i]` (when it resolves to a key) pins instance i's SSH host key.
  */
 export function groupHosts(
   args: CloudHostsCommonArgs,
@@ -46,13 +48,19 @@ export function groupHosts(
   keys: HostKeys,
   instances: GroupInstance[],
   firewall: pulumi.Resource[],
+  hostKeys: pulumi.Output<string | undefined>[] = [],
 ): SwarmHost[] {
   return plan.hostNames.map((hostName, i) => {
     const instance = instances[i];
     const sshAddress = args.bastion !== undefined ? instance.privateIp : instance.publicIp;
     return {
       name: hostName,
-      connection: hostConnection(args, sshAddress, plan.user, keys.privateKey, plan.bastionHost),
+      connection: {
+        ...hostConnection(args, sshAddress, plan.user, keys.privateKey, plan.bastionHost),
+        // The instance's generated host key when it was launched with it (cloudHostKeys.ts); an
+        // Output that resolves to undefined leaves the key unset, as if it were not given.
+        ...(hostKeys[i] !== undefined ? { hostKey: hostKeys[i] as pulumi.Output<string> } : {}),
+      },
       advertiseAddr: plan.mode.advertise === "public" ? instance.publicIp : instance.privateIp,
       dependsOn: [instance, ...firewall],
     };

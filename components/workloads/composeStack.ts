@@ -1,13 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import type { SwarmClusterLike } from "../cluster/types";
-import { fail, isKnown, requireBoolean, validateComponentArgs } from "../validation";
+import { fail, isKnown, requireBoolean, validateComponentArgs, ValidationError } from "../validation";
 import { requireSwarmName } from "./parse";
 import { asRemoteCommand } from "../shell";
 import { requireEnvNames } from "./composeEnv";
 import { composeStdin, renderStackDeployScript, renderStackRemoveScript } from "./scripts/compose";
 import { TOKENS, withTokenAliases } from "../tokens";
 import { readComposeSource } from "./composeSource";
+import { composePublishedPorts, requireComposePorts } from "./composePorts";
 
 /** Arguments of a {@link ComposeStack}. */
 export interface ComposeStackArgs {
@@ -38,6 +39,10 @@ export interface ComposeStackArgs {
   removeTimeoutSeconds?: number;
 }
 
+/** The argument the compose file came in, for messages. */
+const composeArgument = (args: ComposeStackArgs) =>
+  args.composeFile !== undefined ? "composeFile" : "composeContent";
+
 interface Validated {
   stackName: string;
   content: pulumi.Input<string>;
@@ -64,6 +69,17 @@ function validate(name: string, args: ComposeStackArgs): Validated {
     }
   }
   requireEnvNames("environment", args.environment ?? {});
+  // Published ports: SwarmService's rule. Known now: checked now; else when content and
+  // environment resolve, before the deploy command gets its stdin (see the constructor).
+  const environment = args.environment ?? {};
+  if (isKnown(content) && Object.values(environment).every((v) => isKnown(v))) {
+    requireComposePorts(
+      composeArgument(args),
+      content,
+      environment as Record<string, string>,
+      args.cluster.dataPathPort,
+    );
+  }
   requireBoolean("withRegistryAuth", args.withRegistryAuth);
   requireBoolean("prune", args.prune);
   requireBoolean("waitForConvergence", args.waitForConvergence);
@@ -92,6 +108,12 @@ export class ComposeStack extends pulumi.ComponentResource {
   readonly stackName: pulumi.Output<string>;
   /** Output of the last deploy (secret when `environment` is given). */
   readonly deployOutput: pulumi.Output<string>;
+  /**
+   * The ports the compose file publishes ("8080", "9000-9002"), after its variables are filled
+   * in; it fails (and nothing is deployed) when one is reserved: 22, 2375-2377, 7946 or the
+   * cluster's data path port, as in SwarmService.
+   */
+  readonly publishedPorts: pulumi.Output<string[]>;
   /** The remote command that deploys and removes the stack. */
   readonly command: remote.Command;
 
@@ -101,9 +123,30 @@ export class ComposeStack extends pulumi.ComponentResource {
     super(type, name, {}, withTokenAliases("ComposeStack", opts));
 
     const hasEnv = Object.keys(args.environment ?? {}).length > 0;
-    const stdin = pulumi
-      .all([content, pulumi.output(args.environment ?? {})])
-      .apply(([compose, env]) => composeStdin(compose, env as Record<string, string>));
+    // The published ports, checked when content and environment resolve (known ones were checked
+    // in validate); the deploy's stdin is made from the checked value, so a refused file never
+    // reaches the manager.
+    const checked = pulumi.all([content, pulumi.output(args.environment ?? {})]).apply(([compose, env]) => {
+      const values = env as Record<string, string>;
+      try {
+        requireComposePorts(composeArgument(args), compose, values, args.cluster.dataPathPort);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        // An interpolated port may carry an environment value: never echo one (a value that is
+        // only a port number is shown: it is what the message is about, not a credential).
+        let message = err.message;
+        for (const v of Object.values(values))
+          if (v && !/^\d{1,5}$/.test(v)) message = message.split(v).join("(a secret value)");
+        throw new pulumi.ResourceError(`${type} "${name}": ${message}`, this, true);
+      }
+      return {
+        stdin: composeStdin(compose, values),
+        ports: composePublishedPorts(composeArgument(args), compose, values).map((p) =>
+          p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`,
+        ),
+      };
+    });
+    const stdin = checked.apply((c) => c.stdin);
     const manager = args.cluster.managerHost;
 
     this.command = new remote.Command(
@@ -131,8 +174,13 @@ export class ComposeStack extends pulumi.ComponentResource {
       },
     );
     this.stackName = pulumi.output(stackName);
+    this.publishedPorts = checked.apply((c) => c.ports);
     // additionalSecretOutputs hides it in state; wrapping it here keeps it secret for consumers too.
     this.deployOutput = hasEnv ? pulumi.secret(this.command.stdout) : this.command.stdout;
-    this.registerOutputs({ stackName: this.stackName, deployOutput: this.deployOutput });
+    this.registerOutputs({
+      stackName: this.stackName,
+      deployOutput: this.deployOutput,
+      publishedPorts: this.publishedPorts,
+    });
   }
 }

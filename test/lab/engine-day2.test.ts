@@ -307,7 +307,7 @@ describeLab(
       expect(preview.output).toMatch(
         /~ labels\s*: \{\s*- handmade\s*: "yes"\s*tier\s*: "web"\s*zone\s*: "a"\s*\}/,
       );
-      expect(preview.output).not.toMatch(/bash|PRELUDE|set -euo/);
+      expect(preview.output).not.toMatch(/bash|set -euo/);
       const up = await op("up 8 --refresh (put them back)", () =>
         engine().up(program(full), { refresh: true }),
       );

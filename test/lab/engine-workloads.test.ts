@@ -381,7 +381,7 @@ describeLab(
       // Back to the good config: up converges and the stack is clean again.
       const back = await op("up 4 (good config again)", () => engine().up(program(V2)));
       console.log(`up 4 changes ${JSON.stringify(back.changes)}`);
-      await eventually(60, async () => (await running()).length === 3);
+      expect(await eventually(60, async () => (await running()).length === 3)).toBe(true);
       const again = await op("preview after up 4", () => engine().preview(program(V2)));
       expect(again.changes).toEqual({});
       const live2 = await running();

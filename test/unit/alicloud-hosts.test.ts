@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretOutput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
+import { isSecretInput, isSecretOutput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
 import { installCloudMocks } from "../helpers/cloudMocks";
 import type { AlicloudHostsArgs } from "../../components/hosts/alicloud/alicloudHosts";
 import { renderDockerUserData } from "../../components/hosts/scripts/cloudinit";
@@ -112,10 +112,12 @@ describe("AlicloudHosts", () => {
         systemDiskSize: 40,
         tags: { "pulumi-swarm:cluster": "ali", Name: "ali-4" },
       });
-      const script = Buffer.from(String(i.userData), "base64").toString();
+      expect(isSecretInput(i.userData)).toBe(true);
+      const script = Buffer.from(String(unwrapSecrets(i.userData)), "base64").toString();
       expect(script).toContain("install -y --no-install-recommends docker.io");
       // Root needs no docker group (positive control: a non-root user gets one, see aws-alicloud-shared).
-      expect(script).toBe(renderDockerUserData({ user: "root" }));
+      expect(script).toContain(renderDockerUserData({ user: "root" }));
+      expect(script).toContain("ed25519_public: ssh-ed25519 AAAAGENERATED");
       expect(await valueOf(hosts.zones)).toEqual([
         "cn-hangzhou-h",
         "cn-hangzhou-j",

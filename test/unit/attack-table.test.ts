@@ -791,6 +791,61 @@ for (const [published, dataPathPort] of [
   }
 }
 
+// The same rule for the published ports inside a ComposeStack's compose file (short and long
+// syntax, ranges, interpolated ports), with the same message.
+const composeWithPorts = (ports: string) => `services:\n  web:\n    image: nginx:1.27\n    ports:\n${ports}`;
+let stacks = 0;
+for (const [ports, port, extra] of [
+  ['      - "22:22"\n', 22, {}],
+  ['      - "2375:2375"\n', 2375, {}],
+  ['      - "0.0.0.0:2376:80"\n', 2376, {}],
+  ['      - "8080:80"\n      - "2370-2380:8070-8080"\n', 2375, {}],
+  ['      - "7946:7946/udp"\n', 7946, {}],
+  ['      - "[::]:4789:4789/udp"\n', 4789, {}],
+  ["      - target: 80\n        published: 2377\n", 2377, {}],
+  ['      - target: 80\n        published: "2377"\n        mode: host\n', 2377, {}],
+  ['      - "4800:4800/udp"\n', 4800, { dataPathPort: 4800 }],
+  ['      - "${SSH_PORT}:22"\n', 22, { environment: { SSH_PORT: "22" } }],
+  ['      - "${API_PORT:-2375}:2375"\n', 2375, {}],
+] as [string, number, { dataPathPort?: number; environment?: Record<string, string> }][]) {
+  const entry = ports.trim().split("\n").pop()!.trim();
+  add(
+    G,
+    `ComposeStack ports ${entry}${extra.environment ? ` with environment ${JSON.stringify(extra.environment)}` : ""}${extra.dataPathPort ? ` (cluster dataPathPort ${extra.dataPathPort})` : ""}`,
+    "refused",
+    () =>
+      refusedNow(
+        () =>
+          new lib.ComposeStack(`ports${++stacks}`, {
+            cluster: extra.dataPathPort ? { ...cluster, dataPathPort: extra.dataPathPort } : cluster,
+            composeContent: composeWithPorts(ports),
+            ...(extra.environment ? { environment: extra.environment } : {}),
+          }),
+      ),
+    `.published: received ${port}. Port ${port} is`,
+  );
+}
+for (const [ports, port, environment] of [
+  ['      - "${SSH_PORT}:22"\n', 22, { SSH_PORT: pulumi.secret("22") }],
+  ["      - target: 80\n        published: ${MGMT}\n", 2377, { MGMT: pulumi.output("2377") }],
+] as [string, number, Record<string, pulumi.Input<string>>][]) {
+  add(
+    G,
+    `ComposeStack ports ${ports.trim().split("\n").pop()!.trim()} with the environment as an Output`,
+    "refused when the Output resolves",
+    () =>
+      refusedLate(
+        () =>
+          new lib.ComposeStack(`ports${++stacks}`, {
+            cluster,
+            composeContent: composeWithPorts(ports),
+            environment,
+          }).publishedPorts,
+      ),
+    `.published: received ${port}. Port ${port} is`,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // (h) The Jenkins deploy key: the gate on the manager runs only `docker service update --image`.
 

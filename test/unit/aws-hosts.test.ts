@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretOutput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
+import { isSecretInput, isSecretOutput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
 import { installCloudMocks } from "../helpers/cloudMocks";
 import { divertUnhandledRejections } from "../helpers/unhandled";
 import type { AwsHostsArgs } from "../../components/hosts/aws/awsHosts";
@@ -107,10 +107,14 @@ describe("AwsHosts", () => {
         region: "eu-central-1",
       });
       expect(i.subnetId).toBeUndefined();
-      expect(String(i.userData)).toContain(
+      // The user data holds the instance's private host key: a secret.
+      expect(isSecretInput(i.userData)).toBe(true);
+      const userData = String(unwrapSecrets(i.userData));
+      expect(userData).toContain(
         "apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends docker.io",
       );
-      expect(String(i.userData)).toContain("usermod -aG docker 'ubuntu'");
+      expect(userData).toContain("usermod -aG docker 'ubuntu'");
+      expect(userData).toContain("ed25519_public: ssh-ed25519 AAAAGENERATED");
     });
 
     it("puts the security group in the default VPC and opens exactly the swarm ports, SSH and egress", () => {
@@ -257,11 +261,21 @@ describe("AwsHosts", () => {
       ami: "ami-0fedcba9876543210",
     });
     await settle();
-    expect(run.ofType("tls:index/privateKey:PrivateKey")).toHaveLength(before);
+    // No login key is generated; the one instance gets its own host key only.
+    expect(
+      run
+        .ofType("tls:index/privateKey:PrivateKey")
+        .slice(before)
+        .map((r) => r.name),
+    ).toEqual(["bast-1-host-key"]);
     expect(hosts.privateKey).toBeUndefined();
     const inputs = run.named("bast-1").inputs;
     expect(inputs).toMatchObject({ ami: "ami-0fedcba9876543210", associatePublicIpAddress: false });
-    expect(inputs.userData).toBeUndefined();
+    // installDocker: false leaves only the host key part in the user data.
+    const userData = String(unwrapSecrets(inputs.userData));
+    expect(userData).toContain("ed25519_public: ssh-ed25519 AAAAGENERATED");
+    expect(userData).not.toContain("text/x-shellscript");
+    expect(userData).not.toContain("docker.io");
     expect(run.named("bast-key").inputs.publicKey).toBe(
       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGivenKey me@laptop",
     );

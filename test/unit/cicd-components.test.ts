@@ -208,6 +208,9 @@ describe("delivery platform components (mocks)", () => {
       ).toEqual(["gl2-deploy", "gl2-preflight"]);
       const files = bundleOf(run.named("gl2-deploy"));
       expect(files["gitlab.env"]).toBe("GITLAB_ROOT_PASSWORD=given-Pass-1\n");
+      // The password goes to the 0600 env file only, never into compose.yaml (positive control above).
+      expect(files["compose.yaml"]).not.toContain("given-Pass-1");
+      expect(files["compose.yaml"]).not.toContain("GITLAB_ROOT_PASSWORD");
       const compose = YAML.parse(files["compose.yaml"]);
       expect(compose.services.gitlab.image).toBe("gitlab/gitlab-ce:19.3.2-ce.0");
       expect(compose.services.gitlab.ports).toEqual(["8929:8929", "2224:22"]);

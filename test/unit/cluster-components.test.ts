@@ -75,7 +75,7 @@ describe("SwarmCluster under mocks", () => {
     const mine = run.resources.filter((r) => r.name.startsWith("prod-"));
     const names = mine.map((r) => r.name).sort();
     const perNode = (n: number) =>
-      ["join", "node", "prepare", "registration"].map((s) => `prod-node-${n}-${s}`);
+      ["host-key", "join", "node", "prepare", "registration"].map((s) => `prod-node-${n}-${s}`);
     expect(names).toEqual(
       ["prod-docker", "prod-init", "prod-swarm", ...[1, 2, 3, 4, 5].flatMap(perNode)].sort(),
     );
@@ -88,11 +88,7 @@ describe("SwarmCluster under mocks", () => {
         .map((r) => r.name)
         .sort(),
     ).toEqual([
-      "prod-node-1-node",
-      "prod-node-2-node",
-      "prod-node-3-node",
-      "prod-node-4-node",
-      "prod-node-5-node",
+      ...[1, 2, 3, 4, 5].flatMap((n) => [`prod-node-${n}-host-key`, `prod-node-${n}-node`]),
       "prod-swarm",
     ]);
     expect(await valueOf(cluster.nodeIds)).toEqual({

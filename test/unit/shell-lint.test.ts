@@ -238,7 +238,27 @@ function render(v: string): Record<string, string> {
     "cicd registry untrust": cicdTrust.renderUntrustScript(v, "10.0.1.5:8443", `/etc/${v}`),
     "hosts cloud-init (ubuntu)": hostsCloudinit.renderDockerUserData({ user: "ubuntu" }),
     "hosts cloud-init (root)": hostsCloudinit.renderDockerUserData({ user: "root" }),
+    // The shell part of the multipart user data (the other part is cloud-config YAML).
+    "hosts cloud-init with host key (shell part)": shellPartOf(
+      hostsCloudinit.renderCloudUserData({
+        user: "ubuntu",
+        installDocker: true,
+        hostKey: {
+          privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----\n",
+          publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey",
+        },
+      }),
+    ),
   };
+}
+
+/** The text/x-shellscript part of a multipart user data (its body, after the part's headers). */
+function shellPartOf(userData: string): string {
+  const part = userData
+    .split(/^--==pulumi-swarm-user-data==(?:--)?$/m)
+    .find((p) => p.includes("text/x-shellscript"));
+  if (!part) throw new Error("no shell part in the user data");
+  return part.slice(part.indexOf("\n\n") + 2);
 }
 
 const plain = render("node-1");

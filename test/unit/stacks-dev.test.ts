@@ -21,7 +21,7 @@ describe("stack dev (stacks/Pulumi.dev.yaml) under mocks", () => {
       "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 1,
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 6,
       "command:remote:Command": 7,
-      "pulumi-nodejs:dynamic:Resource": 3,
+      "pulumi-nodejs:dynamic:Resource": 5, // + one host-key pin per swarm node
       "docker:index/network:Network": 1,
       "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,
@@ -29,7 +29,7 @@ describe("stack dev (stacks/Pulumi.dev.yaml) under mocks", () => {
       "swarm:cluster:SwarmCluster": 1,
       "swarm:workloads:OverlayNetwork": 1,
       "swarm:workloads:SwarmService": 1,
-      "tls:index/privateKey:PrivateKey": 1,
+      "tls:index/privateKey:PrivateKey": 3, // + one SSH host key per instance
     });
     // No delivery platform in dev.
     expect(run.resources.filter((r) => r.type.startsWith("swarm:cicd:"))).toEqual([]);

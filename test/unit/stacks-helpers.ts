@@ -77,7 +77,7 @@ export function installStackMocks(clusterName: string, options: StackMockOptions
           return {
             ...inputs,
             privateKeyPem: `TEST-ONLY PEM ${args.name}`,
-            privateKeyOpenssh: `TEST-ONLY OPENSSH ${args.name}`,
+            privateKeyOpenssh: `-----BEGIN TEST-ONLY OPENSSH PRIVATE KEY-----\n${args.name}\n-----END OPENSSH PRIVATE KEY-----\n`,
             publicKeyOpenssh: "ssh-ed25519 AAAAGENERATED\n",
           };
         case "tls:index/selfSignedCert:SelfSignedCert":

@@ -38,7 +38,7 @@ describe("stack hybrid (stacks/Pulumi.hybrid.yaml) under mocks", () => {
       "alicloud:vpc/network:Network": 1,
       "alicloud:vpc/switch:Switch": 3,
       "command:remote:Command": 16,
-      "pulumi-nodejs:dynamic:Resource": 6,
+      "pulumi-nodejs:dynamic:Resource": 11, // + one host-key pin per swarm node
       "docker:index/network:Network": 1,
       "docker:index/service:Service": 1,
       "pulumi:providers:alicloud": 1,
@@ -47,7 +47,7 @@ describe("stack hybrid (stacks/Pulumi.hybrid.yaml) under mocks", () => {
       "swarm:cluster:SwarmCluster": 1,
       "swarm:workloads:OverlayNetwork": 1,
       "swarm:workloads:SwarmService": 1,
-      "tls:index/privateKey:PrivateKey": 1,
+      "tls:index/privateKey:PrivateKey": 4, // + one SSH host key per instance
     });
     // No delivery platform in this stack.
     expect(run.resources.filter((r) => r.type.startsWith("swarm:cicd:"))).toEqual([]);

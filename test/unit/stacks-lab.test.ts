@@ -47,7 +47,7 @@ describe("stack lab (stacks/Pulumi.lab.yaml)", () => {
   it("builds the swarm over SSH and the flagship service through the Docker provider, no cloud", () => {
     expect(countsByType(run)).toEqual({
       "command:remote:Command": 17,
-      "pulumi-nodejs:dynamic:Resource": 6,
+      "pulumi-nodejs:dynamic:Resource": 11, // + one host-key pin per swarm node
       "docker:index/network:Network": 1,
       "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,

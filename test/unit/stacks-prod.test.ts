@@ -27,7 +27,7 @@ describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
       "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 5,
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 44,
       "command:remote:Command": 37, // JenkinsHost's configuration step (jenkins-config) is one of them
-      "pulumi-nodejs:dynamic:Resource": 7,
+      "pulumi-nodejs:dynamic:Resource": 13, // + one host-key pin per swarm node
       "docker:index/network:Network": 2,
       "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,
@@ -43,7 +43,7 @@ describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
       "swarm:workloads:SwarmService": 1,
       "tls:index/certRequest:CertRequest": 1,
       "tls:index/locallySignedCert:LocallySignedCert": 1,
-      "tls:index/privateKey:PrivateKey": 8,
+      "tls:index/privateKey:PrivateKey": 18, // + one SSH host key per instance
       "tls:index/selfSignedCert:SelfSignedCert": 1,
     });
   });

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as alicloud from "@pulumi/alicloud";
 import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
 import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
-import { renderDockerUserData } from "../scripts/cloudinit";
+import { cloudHostKey, pinnableHostKey } from "../cloudHostKeys";
 import { FirewallRule } from "../firewall";
 import { ClusterNetwork, clusterNetworkOf } from "../clusterNetwork";
 import { SwarmHost } from "../types";
@@ -197,10 +197,12 @@ export class AlicloudHosts extends pulumi.ComponentResource {
     );
 
     const bandwidth = plan.bandwidth;
-    const userData =
-      args.installDocker === false
-        ? undefined
-        : Buffer.from(renderDockerUserData({ user: plan.user })).toString("base64");
+    // Each instance's own SSH host key, installed by cloud-init (cloudHostKeys.ts); ECS takes user data in base64.
+    const instanceHostKeys = plan.hostNames.map((_, i) =>
+      cloudHostKey(`${name}-${i + 1}`, plan.user, args.installDocker !== false, this, (u) =>
+        Buffer.from(u).toString("base64"),
+      ),
+    );
     this.instances = plan.hostNames.map(
       (hostName, i) =>
         new alicloud.ecs.Instance(
@@ -218,7 +220,7 @@ export class AlicloudHosts extends pulumi.ComponentResource {
             ...(bandwidth > 0 ? { internetChargeType: args.internetChargeType ?? "PayByTraffic" } : {}),
             systemDiskCategory: args.systemDiskCategory ?? "cloud_essd",
             systemDiskSize: args.systemDiskSize ?? 40,
-            ...(userData !== undefined ? { userData } : {}),
+            userData: instanceHostKeys[i].userData,
             tags: { ...tags, Name: hostName },
           },
           // A newer looked-up image would replace the system disk and a cheaper looked-up type
@@ -264,7 +266,14 @@ export class AlicloudHosts extends pulumi.ComponentResource {
       }
     }
 
-    this.hosts = groupHosts(args, plan, keys, this.instances, [sg, ...ruleResources]);
+    this.hosts = groupHosts(
+      args,
+      plan,
+      keys,
+      this.instances,
+      [sg, ...ruleResources],
+      this.instances.map((instance, i) => pinnableHostKey(instanceHostKeys[i], instance.userData)),
+    );
 
     const addresses = groupAddresses(this.instances);
     this.instanceIds = addresses.instanceIds;

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { CloudHostsCommonArgs, hostKeys, planCommon } from "../cloudArgs";
 import { checkedPlaces, groupAddresses, groupHosts, memberRules } from "../cloudGroup";
-import { renderDockerUserData } from "../scripts/cloudinit";
+import { cloudHostKey, pinnableHostKey } from "../cloudHostKeys";
 import { FirewallRule } from "../firewall";
 import { ClusterNetwork, clusterNetworkOf } from "../clusterNetwork";
 import { SwarmHost } from "../types";
@@ -137,7 +137,10 @@ export class AwsHosts extends pulumi.ComponentResource {
           ),
         );
     const publicIp = plan.publicIp;
-    const userData = args.installDocker === false ? undefined : renderDockerUserData({ user: plan.user });
+    // Each instance's own SSH host key, installed by cloud-init (cloudHostKeys.ts).
+    const instanceHostKeys = plan.hostNames.map((_, i) =>
+      cloudHostKey(`${name}-${i + 1}`, plan.user, args.installDocker !== false, this),
+    );
 
     this.instances = plan.hostNames.map(
       (hostName, i) =>
@@ -157,7 +160,7 @@ export class AwsHosts extends pulumi.ComponentResource {
               deleteOnTermination: true,
             },
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
-            ...(userData !== undefined ? { userData } : {}),
+            userData: instanceHostKeys[i].userData,
             tags: { ...tags, Name: hostName },
             volumeTags: { ...tags, Name: hostName },
             ...withRegion,
@@ -193,7 +196,14 @@ export class AwsHosts extends pulumi.ComponentResource {
       ),
     );
 
-    this.hosts = groupHosts(args, plan, keys, this.instances, [sg, ...ruleResources]);
+    this.hosts = groupHosts(
+      args,
+      plan,
+      keys,
+      this.instances,
+      [sg, ...ruleResources],
+      this.instances.map((instance, i) => pinnableHostKey(instanceHostKeys[i], instance.userData)),
+    );
 
     const addresses = groupAddresses(this.instances);
     this.instanceIds = addresses.instanceIds;

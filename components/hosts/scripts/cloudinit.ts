@@ -1,4 +1,5 @@
 import { prelude, shq } from "../../shell";
+import * as YAML from "yaml";
 
 /**
  * User data that installs Docker on first boot, so the cluster's own install step finds it present
@@ -45,4 +46,61 @@ else
 fi
 ${addToGroup}touch /var/lib/pulumi-swarm-docker-ready
 `;
+}
+
+/** An SSH host key pair for cloud-init to install before sshd first starts. */
+export interface HostKeyPair {
+  /** OpenSSH private key of type Ed25519 (secret). */
+  privateKey: string;
+  /** Its public key line ("ssh-ed25519 AAAA..."). */
+  publicKey: string;
+}
+
+/** Options of {@link renderCloudUserData}. */
+export interface CloudUserDataOptions {
+  /** Login user (added to the `docker` group when Docker is installed). */
+  user: string;
+  /** Install Docker with {@link renderDockerUserData}'s script. */
+  installDocker: boolean;
+  /** The host's SSH host key, known to the program before first contact. */
+  hostKey: HostKeyPair;
+}
+
+const BOUNDARY = "==pulumi-swarm-user-data==";
+
+/**
+ * Cloud-init user data as MIME multipart: a cloud-config part that installs the host's SSH host key
+ * (`ssh_keys`, applied by cloud-init's ssh module before sshd first accepts connections, so the
+ * first SSH contact already meets the pinned key; no other key type is generated) and, when asked,
+ * the Docker install script. Pure: the text is unit-tested and identical to what the instance gets.
+ * It holds the host's private key: keep it secret.
+ */
+export function renderCloudUserData(options: CloudUserDataOptions): string {
+  const type = options.hostKey.publicKey.trim().split(/\s+/)[0];
+  if (
+    type !== "ssh-ed25519" ||
+    !/^-----BEGIN [A-Z -]*OPENSSH PRIVATE KEY-----\n/.test(options.hostKey.privateKey)
+  ) {
+    throw new Error(
+      `hostKey: received a ${JSON.stringify(type)} key. Give an Ed25519 key pair in OpenSSH format (tls.PrivateKey algorithm "ED25519").`,
+    );
+  }
+  const cloudConfig = `#cloud-config\n${YAML.stringify({
+    ssh_deletekeys: true,
+    ssh_genkeytypes: [],
+    ssh_keys: {
+      ed25519_private: `${options.hostKey.privateKey.trim()}\n`,
+      ed25519_public: options.hostKey.publicKey.trim(),
+    },
+  })}`;
+  const part = (contentType: string, filename: string, body: string) =>
+    `--${BOUNDARY}\nContent-Type: ${contentType}; charset="us-ascii"\nMIME-Version: 1.0\nContent-Transfer-Encoding: 7bit\nContent-Disposition: attachment; filename="${filename}"\n\n${body.endsWith("\n") ? body : `${body}\n`}`;
+  return [
+    `Content-Type: multipart/mixed; boundary="${BOUNDARY}"\nMIME-Version: 1.0\n\n`,
+    part("text/cloud-config", "pulumi-swarm-host-key.cfg", cloudConfig),
+    options.installDocker
+      ? part("text/x-shellscript", "pulumi-swarm-docker.sh", renderDockerUserData({ user: options.user }))
+      : "",
+    `--${BOUNDARY}--\n`,
+  ].join("");
 }

@@ -1,0 +1,251 @@
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import * as current from "../../index";
+import { fingerprintOf, normalizeKey, presentedKey } from "../../components/cluster/hostKeyProvider";
+import type { SwarmHost } from "../../components/hosts/types";
+import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
+import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
+
+/** The library as users have it before host keys were pinned (main when this branch started). */
+const BEFORE_PINS = "1651dd5";
+
+jest.setTimeout(30 * 60_000);
+
+const run = promisify(execFile);
+
+type Library = Pick<typeof current, "SwarmCluster" | "OverlayNetwork" | "ComposeStack">;
+
+interface StateResource {
+  urn: string;
+  type: string;
+  id?: string;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+}
+
+/**
+ * Host keys pinned in state, through the REAL engine (lab 121: 1 manager + 1 worker).
+ *
+ * 1. Upgrade hazard: a stack made by the library before pins (the manager with a given hostKey,
+ *    the worker without) is taken over by the current library. The plan must replace and delete
+ *    nothing: the two pins are created, the given key's connections do not change at all, and the
+ *    learned host's resources update in place (their connection gains the pinned key).
+ * 2. The worker's sshd gets a new host key: the next `pulumi up` and `pulumi refresh` refuse with
+ *    the host, both fingerprints and the fix, and nothing logs in to that host; accepting the
+ *    new fingerprint with `acceptHostKeys` works and the preview after it is clean.
+ */
+describeLab(
+  "Host keys pinned in state: upgrade replaces nothing, a changed key is refused, an accepted one works (lab 121)",
+  () => {
+    const LAB_ID = 121;
+    let lab: Lab;
+    let stack: EngineStack | undefined;
+    let releaseSshDir = () => {};
+    let oldCode = "";
+    const timings: string[] = [];
+    const settings: { reconcile: string; accept: Record<string, string> } = { reconcile: "", accept: {} };
+
+    const compose = `services:
+  echo:
+    image: lab/busybox:latest
+    command: ["sleep", "3600"]
+    deploy:
+      replicas: 1
+      endpoint_mode: dnsrr
+`;
+
+    /** Manager: the lab's host key given; worker: no host key (learned on first contact). */
+    const hosts = (): SwarmHost[] => {
+      const [h1, h2] = lab.swarmHosts();
+      const withoutKey = { ...h2.connection };
+      delete withoutKey.hostKey;
+      return [h1, { ...h2, connection: withoutKey }];
+    };
+
+    const program = (lib: Library, pins: boolean) => async () => {
+      const [h1, h2] = hosts();
+      const cluster = new lib.SwarmCluster("hk", {
+        nodes: [
+          { host: h1, role: "manager" },
+          { host: h2, role: "worker" },
+        ],
+        ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
+        ...(pins && Object.keys(settings.accept).length > 0 ? { acceptHostKeys: settings.accept } : {}),
+      });
+      new lib.OverlayNetwork("hk-net", { cluster, networkName: "hk-net" });
+      new lib.ComposeStack("hk-shop", { cluster, composeContent: compose });
+      return { nodeIds: cluster.nodeIds };
+    };
+
+    const op = (title: string, fn: () => Promise<EngineResult>, mustSucceed = true) =>
+      recordOp(timings, title, fn, mustSucceed);
+    const engine = () => {
+      if (!stack) throw new Error("the stack was not created");
+      return stack;
+    };
+    const resources = async (): Promise<StateResource[]> => {
+      const exported = JSON.parse(await engine().exportState()) as {
+        deployment: { resources: StateResource[] };
+      };
+      return exported.deployment.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+    };
+    const pinOf = async (hostName: string) => {
+      const found = (await resources()).find((r) => r.urn.endsWith(`::hk-${hostName}-host-key`));
+      if (!found) throw new Error(`no pin for ${hostName}`);
+      return found.outputs as { hostKey: string; fingerprint: string; source: string; given: string };
+    };
+    /** "Accepted publickey" lines in a host's sshd log after `offset`: logins, i.e. anything run there. */
+    const logins = (name: string, offset: number) =>
+      fs
+        .readFileSync(path.join(lab.host(name).dir, "sshd.log"), "utf8")
+        .slice(offset)
+        .split("\n")
+        .filter((l) => l.includes("Accepted publickey"));
+    const logSize = (name: string) => fs.statSync(path.join(lab.host(name).dir, "sshd.log")).size;
+
+    /**
+     * The library before pins connects to a host without a hostKey with ssh's
+     * `StrictHostKeyChecking=accept-new` and the user's own ~/.ssh/known_hosts (ssh finds it through
+     * the passwd entry, not $HOME): a lab host re-created under the same address with another key
+     * then fails with "REMOTE HOST IDENTIFICATION HAS CHANGED". This lab's addresses are taken out
+     * of that file before and after the suite (only this lab's, with ssh-keygen -R).
+     */
+    const forgetLabHostKeys = async () => {
+      for (const h of lab?.hosts ?? []) await run("ssh-keygen", ["-R", h.ip]).catch(() => undefined);
+    };
+
+    beforeAll(async () => {
+      lab = await Lab.fresh(LAB_ID, 2);
+      console.log(
+        `pulumi ${cliVersion()}; lab ${LAB_ID}: ${lab.hosts.map((x) => `${x.name}=${x.ip}`).join(" ")}`,
+      );
+      releaseSshDir = useTempSshDir();
+      await forgetLabHostKeys();
+      oldCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-before-pins-"));
+      await run("bash", [
+        "-c",
+        `git -C ${REPO} archive ${BEFORE_PINS} components index.ts package.json | tar -x -C ${oldCode}`,
+      ]);
+      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(oldCode, "node_modules"));
+    });
+
+    afterAll(async () => {
+      console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
+      if (stack) await stack.cleanUp();
+      await forgetLabHostKeys();
+      releaseSshDir();
+      if (oldCode) fs.rmSync(oldCode, { recursive: true, force: true });
+      await lab?.release();
+    });
+
+    it("upgrade from the library before pins: 2 pins created, 0 deleted, 0 replaced; only the learned host's resources update; preview after is clean", async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const old = require(path.join(oldCode, "index")) as Library;
+      expect(old.SwarmCluster).not.toBe(current.SwarmCluster);
+      stack = await EngineStack.create("swarm-host-keys", program(old, false), `lab${LAB_ID}`);
+      const first = await op("up 1 (library at 1651dd5: no pins)", () => engine().up(program(old, false)));
+      expect(Object.keys(first.changes)).toEqual(["create"]);
+      const before = await resources();
+      expect(before.some((r) => r.urn.endsWith("-host-key"))).toBe(false);
+
+      const preview = await op("preview (current library)", () => engine().preview(program(current, true)));
+      const up = await op("up 2 (current library: pins)", () => engine().up(program(current, true)));
+      const [h1, h2] = lab.hosts.map((h) => h.name);
+      for (const r of [preview, up]) {
+        expect(Object.keys(r.changes).filter((k) => k !== "update" && k !== "create")).toEqual([]);
+        expect(r.changes.create).toBe(2);
+        expect(r.output).not.toMatch(/\b(deleted|replaced|create-replacement|delete-replaced)\b/);
+      }
+      console.log(`engine summary of the upgrade: ${JSON.stringify(up.changes)}`);
+      // Which resources updated: only the learned host's own (its commands and node resource).
+      const updated = [
+        ...preview.output.matchAll(/~ [\w:/-]+: \(update\)\s+\[id=[^\]]*\]\s+\[urn=([^\]]+)\]/g),
+      ].map((m) => m[1].split("::").pop());
+      console.log(`updated in place: ${updated.join(", ")}`);
+      expect(updated.length).toBeGreaterThan(0);
+      for (const name of updated) expect(name).toContain(`hk-${h2}-`);
+      expect(updated.some((n) => n?.includes(h1))).toBe(false);
+      // The same in what the up did.
+      const upUpdated = [...up.output.matchAll(/~\s+[\w:/-]+ (\S+) updated/g)].map((m) => m[1]);
+      console.log(`up updated: ${upUpdated.join(", ")}`);
+      expect(upUpdated.length).toBe(up.changes.update);
+      for (const name of upUpdated) expect(name).toContain(`hk-${h2}-`);
+
+      const after = await resources();
+      const ids = (list: StateResource[]) =>
+        Object.fromEntries(list.filter((r) => r.id).map((r) => [r.urn, r.id]));
+      const kept = after.filter((r) => before.some((b) => b.urn === r.urn));
+      expect(kept).toHaveLength(before.length);
+      expect(ids(kept)).toEqual(ids(before));
+      expect(up.outputs.nodeIds?.value).toEqual(first.outputs.nodeIds?.value);
+
+      // The pins: the given key verified, the worker's learned on first contact; both the lab's key.
+      const labKey = normalizeKey(lab.hostPublicKey);
+      expect(await pinOf(h1)).toMatchObject({ hostKey: labKey, source: "given" });
+      expect(await pinOf(h2)).toMatchObject({ hostKey: labKey, source: "learned", given: "" });
+
+      const again = await op("preview (after the upgrade)", () => engine().preview(program(current, true)));
+      expect(again.changes).toEqual({});
+    });
+
+    it("a changed host key stops up and refresh with the host, both fingerprints and the fix, and nothing runs there; accepting it works", async () => {
+      const target = lab.hosts[1];
+      const oldKey = normalizeKey(lab.hostPublicKey)!;
+      // The worker's sshd gets a new host key (a rebuilt machine, or someone in between).
+      const keyFile = path.join(target.dir, "swapped_host_key");
+      fs.rmSync(keyFile, { force: true });
+      fs.rmSync(`${keyFile}.pub`, { force: true });
+      await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyFile]);
+      const newKey = normalizeKey(fs.readFileSync(`${keyFile}.pub`, "utf8"))!;
+      const config = path.join(target.dir, "sshd_config");
+      fs.writeFileSync(
+        config,
+        fs.readFileSync(config, "utf8").replace(/^HostKey .*$/m, `HostKey ${keyFile}`),
+      );
+      await lab.sh(target.name, 'kill -HUP "$(cat /run/sshd.pid)"');
+      const conn = { host: target.ip, user: "root", privateKey: lab.privateKey };
+      expect(await eventually(30, async () => (await presentedKey(conn, oldKey)) === newKey)).toBe(true);
+
+      // Work that would run on the worker (reconcile re-applies every node): refused before it starts.
+      settings.reconcile = "after-key-change";
+      const offset = logSize(target.name);
+      const refused = await op(
+        "up (worker's host key changed)",
+        () => engine().up(program(current, true)),
+        false,
+      );
+      expect(refused.ok).toBe(false);
+      const expectedText = [
+        `the SSH host key of host "${target.name}" (root@${target.ip}:22) is not the pinned one: pinned ${fingerprintOf(oldKey)} (ssh-ed25519), the host now presents ${fingerprintOf(newKey)} (ssh-ed25519). Nothing was run on this host.`,
+        `accept it with acceptHostKeys: { "${target.name}": "${fingerprintOf(newKey)}" } on the SwarmCluster and run pulumi up`,
+      ];
+      for (const text of expectedText) expect(refused.output + (refused.error ?? "")).toContain(text);
+      console.log(`the refusal, as the engine printed it:\n${(refused.error ?? "").slice(-1200)}`);
+      expect(logins(target.name, offset)).toEqual([]);
+
+      const refresh = await op("refresh (worker's host key changed)", () => engine().refresh(), false);
+      expect(refresh.ok).toBe(false);
+      expect(refresh.output + (refresh.error ?? "")).toContain(expectedText[0]);
+      expect(logins(target.name, offset)).toEqual([]);
+      // The pin in state is still the old key: neither run took the new one.
+      expect((await pinOf(target.name)).hostKey).toBe(oldKey);
+
+      // Accepting it deliberately: the pin takes the new key and the worker's work runs again.
+      settings.accept = { [target.name]: fingerprintOf(newKey) };
+      const accepted = await op("up (new key accepted)", () => engine().up(program(current, true)));
+      expect(Object.keys(accepted.changes)).toEqual(["update"]);
+      expect(await pinOf(target.name)).toMatchObject({ hostKey: newKey, source: "accepted" });
+      expect(logins(target.name, offset).length).toBeGreaterThan(0);
+      const nodes = await lab.nodes(lab.hosts[0].name);
+      expect(nodes.map((n) => `${n.hostname} ${n.state}`).sort()).toEqual(
+        lab.hosts.map((h) => `${h.name} ready`).sort(),
+      );
+      const clean = await op("preview (after accepting)", () => engine().preview(program(current, true)));
+      expect(clean.changes).toEqual({});
+    });
+  },
+  { engine: true },
+);
