@@ -26,7 +26,7 @@ import * as os from "os";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConnection } from "./nodeState";
-import { dockerSshOptions } from "./dockerSsh";
+import { dockerSshOptions } from "./sshOptions";
 
 /** The value the engine sends for an input that is not known yet (preview). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
