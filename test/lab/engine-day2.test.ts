@@ -183,8 +183,9 @@ describeLab(
       // sending its previous output in the environment (registration re-runs its `echo`);
       // the Docker provider gets the connection's key and pinned host key. Nothing is replaced.
       const upgradeChanges = (r: EngineResult) => {
-        // Five node resources and the swarm resource come, the five settings Commands go.
-        expect(r.changes).toMatchObject({ create: 6, delete: 5 });
+        // Five node resources, the swarm resource and five host-key pins come, the five settings
+        // Commands go.
+        expect(r.changes).toMatchObject({ create: 11, delete: 5 });
         expect(Object.keys(r.changes).sort()).toEqual(
           Object.keys(r.changes)
             .filter((k) => ["create", "delete", "update"].includes(k))

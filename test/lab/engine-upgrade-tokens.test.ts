@@ -162,9 +162,12 @@ describeLab(
       const preview = await op("preview (current library)", () => engine().preview(program(current)));
       const up = await op("up 2 (current library: new tokens)", () => engine().up(program(current)));
       for (const r of [preview, up]) {
-        // No step other than "same", "update" and the one new day-2 resource's "create".
+        // No step other than "same", "update" and the creates of what is new since that release:
+        // the day-2 resource and one host-key pin per host.
         expect(Object.keys(r.changes).filter((k) => k !== "update" && k !== "create")).toEqual([]);
-        expect(r.changes.create ?? 0).toBe(1);
+        expect(r.changes.create ?? 0).toBe(1 + lab.hosts.length);
+        const created = [...r.output.matchAll(/^\s*\+\s+\S+:\S+\s+(\S+)\s+creat/gm)].map((m) => m[1]);
+        if (created.length) expect(created.filter((n) => !/(-swarm|-host-key)$/.test(n))).toEqual([]);
         expect(r.output).not.toMatch(/\b(deleted|replaced|create-replacement|delete-replaced)\b/);
       }
       console.log(
