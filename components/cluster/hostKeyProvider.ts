@@ -26,7 +26,7 @@ import * as os from "os";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConnection } from "./nodeState";
-import { dockerSshOptions } from "./sshOptions";
+import { dockerSshOptions, plainConnection as plain } from "./sshOptions";
 
 /** The value the engine sends for an input that is not known yet (preview). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -90,17 +90,6 @@ function algorithmsFor(pinned: string | undefined): string[] {
 }
 
 const target = (conn: ResolvedConnection) => `${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22}`;
-
-function plain(conn: ResolvedConnection) {
-  return {
-    host: conn.host,
-    port: conn.port ?? 22,
-    user: conn.user ?? "root",
-    ...(conn.privateKey ? { privateKey: conn.privateKey } : {}),
-    ...(conn.privateKeyPassword ? { privateKeyPassword: conn.privateKeyPassword } : {}),
-    ...(conn.hostKey ? { hostKey: conn.hostKey } : {}),
-  };
-}
 
 /** One attempt: the key the host presents, or undefined with ssh's stderr. */
 async function presentedOnce(

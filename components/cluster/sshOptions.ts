@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { ResolvedConnection } from "./nodeState";
 
 /*
  * ssh options for a host (no @pulumi/pulumi here: the dynamic providers' code is serialized into
@@ -136,4 +137,16 @@ export function dockerSshOptions(
       ]
     : [];
   return [...userOptions, ...authOptions(conn), ...viaBastion];
+}
+
+/** A connection as the dynamic providers receive it, with ssh's defaults filled in (port 22, root). */
+export function plainConnection(conn: ResolvedConnection): PlainConnection {
+  return {
+    host: conn.host,
+    port: conn.port ?? 22,
+    user: conn.user ?? "root",
+    ...(conn.privateKey ? { privateKey: conn.privateKey } : {}),
+    ...(conn.privateKeyPassword ? { privateKeyPassword: conn.privateKeyPassword } : {}),
+    ...(conn.hostKey ? { hostKey: conn.hostKey } : {}),
+  };
 }

@@ -6,19 +6,8 @@
  */
 import { spawn } from "child_process";
 import type { ResolvedConnection } from "./nodeState";
-import { dockerSshOptions } from "./sshOptions";
+import { dockerSshOptions, plainConnection as plain } from "./sshOptions";
 import { asRemoteCommand } from "../shell/remote";
-
-function plain(conn: ResolvedConnection) {
-  return {
-    host: conn.host,
-    port: conn.port ?? 22,
-    user: conn.user ?? "root",
-    ...(conn.privateKey ? { privateKey: conn.privateKey } : {}),
-    ...(conn.privateKeyPassword ? { privateKeyPassword: conn.privateKeyPassword } : {}),
-    ...(conn.hostKey ? { hostKey: conn.hostKey } : {}),
-  };
-}
 
 /**
  * Runs `script` on the host of `conn` over the system ssh, `stdin` on the script's fd 3. Retries
