@@ -175,9 +175,14 @@ describeLab(
       );
 
       const after = await resources();
-      // The same resources, under the same names and with the same ids; only the tokens moved.
+      // The same resources, under the same names and with the same ids; only the tokens moved. New
+      // since that release: the day-2 swarm resource and one host-key pin per host.
       expect(after.map(nameOf).sort()).toEqual(
-        [...before.map(nameOf), "pulumi-nodejs:dynamic:Resource up-swarm"].sort(),
+        [
+          ...before.map(nameOf),
+          "pulumi-nodejs:dynamic:Resource up-swarm",
+          ...lab.hosts.map((x) => `pulumi-nodejs:dynamic:Resource up-${x.name}-host-key`),
+        ].sort(),
       );
       const ids = (list: StateResource[]) =>
         Object.fromEntries(list.filter((r) => r.id).map((r) => [nameOf(r), r.id]));
