@@ -3,6 +3,9 @@ const tsJest = ["ts-jest", { tsconfig: "tsconfig.json" }];
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // The unit files run in workers that are recycled above 1 GB: in one process (jest's choice on
+  // two cores) the whole unit project grew past 6 GB.
+  workerIdleMemoryLimit: "1GB",
   projects: [
     {
       displayName: "unit",
