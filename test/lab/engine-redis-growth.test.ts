@@ -1,15 +1,11 @@
-import { execFile } from "child_process";
-import * as path from "path";
-import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
 import { type LabImages, redisCluster } from "../../examples/scenarios";
 import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
+import { labWithImages } from "./labImages";
 import { describeLab, Lab, useTempSshDir } from "./lab";
 
 jest.setTimeout(30 * 60_000);
-const run = promisify(execFile);
-const IMAGES_DIR = path.join(__dirname, "images");
 
 /**
  * The seeds' Redis Cluster grown by config through the REAL engine on lab 94 (1 manager + 2
@@ -100,15 +96,8 @@ describeLab(
         .map(([id, addr, flags, , , , , , ...slots]) => ({ id, addr, flags, slots }));
 
     beforeAll(async () => {
-      const started = Date.now();
-      const built = await run("bash", [path.join(IMAGES_DIR, "build.sh"), "redis"], { maxBuffer: 1 << 24 });
-      const names = JSON.parse(built.stdout.trim().split("\n").pop() ?? "{}") as LabImages;
-      lab = await Lab.fresh(LAB_ID, 3);
-      registry = (await run("bash", [path.join(IMAGES_DIR, "serve.sh"), String(LAB_ID)])).stdout.trim();
-      images = Object.fromEntries(Object.entries(names).map(([k, v]) => [k, `${registry}/${v}`]));
-      console.log(
-        `pulumi ${cliVersion()}; image ${images.redis}; lab ${LAB_ID} + registry in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      );
+      ({ lab, registry, images } = await labWithImages(LAB_ID, 3, ["redis"]));
+      console.log(`pulumi ${cliVersion()}`);
       releaseSshDir = useTempSshDir();
       stack = await EngineStack.create("swarm-engine-redis-growth", program(3), `lab${LAB_ID}`);
     });

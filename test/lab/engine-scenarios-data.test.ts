@@ -1,16 +1,12 @@
-import { execFile } from "child_process";
-import * as path from "path";
-import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
 import { type LabImages, monitoring, mysqlReplication } from "../../examples/scenarios";
 import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
 import { shq } from "../../components/shell";
+import { labWithImages } from "./labImages";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 
 jest.setTimeout(30 * 60_000);
-const run = promisify(execFile);
-const IMAGES_DIR = path.join(__dirname, "images");
 
 /**
  * MariaDB source + replica and the monitoring stack through the REAL engine on lab 92 (1 manager +
@@ -91,17 +87,8 @@ describeLab(
       );
 
     beforeAll(async () => {
-      const started = Date.now();
-      const built = await run("bash", [path.join(IMAGES_DIR, "build.sh"), ...WANTED], { maxBuffer: 1 << 24 });
-      const all = JSON.parse(built.stdout.trim().split("\n").pop() ?? "{}") as LabImages;
-      const names = Object.fromEntries(WANTED.map((n) => [n, all[n]]));
-      console.log(`images (${((Date.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(names)}`);
-      lab = await Lab.fresh(LAB_ID, 3);
-      registry = (await run("bash", [path.join(IMAGES_DIR, "serve.sh"), String(LAB_ID)])).stdout.trim();
-      images = Object.fromEntries(Object.entries(names).map(([k, v]) => [k, `${registry}/${v}`]));
-      console.log(
-        `pulumi ${cliVersion()}; lab ${LAB_ID} + registry ${registry} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      );
+      ({ lab, registry, images } = await labWithImages(LAB_ID, 3, WANTED));
+      console.log(`pulumi ${cliVersion()}`);
       releaseSshDir = useTempSshDir();
       stack = await EngineStack.create("swarm-engine-scenarios-data", program(), `lab${LAB_ID}`);
     });

@@ -1,15 +1,14 @@
 import { execFile } from "child_process";
-import * as path from "path";
 import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
 import { hitCounter, type LabImages, redisCluster, rollingServices } from "../../examples/scenarios";
 import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
+import { labWithImages } from "./labImages";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 
 jest.setTimeout(40 * 60_000);
 const run = promisify(execFile);
-const IMAGES_DIR = path.join(__dirname, "images");
 
 /**
  * The seeds' systems through the REAL engine on lab 91 (1 manager + 2 workers), with real images
@@ -128,19 +127,9 @@ describeLab(
       ) as Record<string, string>;
 
     beforeAll(async () => {
-      const started = Date.now();
-      const built = await run("bash", [path.join(IMAGES_DIR, "build.sh"), "redis", "web", "nginx"], {
-        maxBuffer: 1 << 24,
-      });
-      const names = JSON.parse(built.stdout.trim().split("\n").pop() ?? "{}") as LabImages;
-      console.log(`images (${((Date.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(names)}`);
-      lab = await Lab.fresh(LAB_ID, 3);
-      registry = (await run("bash", [path.join(IMAGES_DIR, "serve.sh"), String(LAB_ID)])).stdout.trim();
-      images = Object.fromEntries(Object.entries(names).map(([k, v]) => [k, `${registry}/${v}`]));
+      ({ lab, registry, images } = await labWithImages(LAB_ID, 3, ["redis", "web", "nginx"]));
       first = { masters: 3, replicasPerMaster: 1, roll: "version" };
-      console.log(
-        `pulumi ${cliVersion()}; lab ${LAB_ID} + registry ${registry} up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      );
+      console.log(`pulumi ${cliVersion()}`);
       releaseSshDir = useTempSshDir();
       stack = await EngineStack.create("swarm-engine-scenarios", program(first), `lab${LAB_ID}`);
     });
