@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SshConnection } from "../hosts/types";
 import { checkedLate, type CheckOwner } from "../validation";
-import { dockerSshOptions, type PlainConnection } from "./sshOptions";
+import { dockerSshOptions, plainConnection, type PlainConnection } from "./sshOptions";
 
 // The ssh options themselves live in sshOptions.ts (free of @pulumi/pulumi, so the dynamic
 // providers that use them serialize small); re-exported here, where they always were.
@@ -35,29 +35,11 @@ export function dockerProviderConnection(
   const resolved = pulumi.all([plain(connection), proxy]).apply(([conn, p]) =>
     checkedLate(owner, () => ({
       url: `ssh://${conn.user}@${conn.host}:${conn.port}`,
-      opts: dockerSshOptions(conn, p ? plainProxy(p) : undefined, userOptions),
+      opts: dockerSshOptions(conn, p ? plainConnection(p) : undefined, userOptions),
     })),
   );
   return {
     host: pulumi.unsecret(resolved.apply((r) => r.url)),
     sshOpts: pulumi.unsecret(resolved.apply((r) => r.opts)),
-  };
-}
-
-function plainProxy(p: {
-  host: string;
-  port?: number;
-  user?: string;
-  privateKey?: string;
-  privateKeyPassword?: string;
-  hostKey?: string;
-}): PlainConnection {
-  return {
-    host: p.host,
-    port: p.port ?? 22,
-    user: p.user ?? "root",
-    ...(p.privateKey ? { privateKey: p.privateKey } : {}),
-    ...(p.privateKeyPassword ? { privateKeyPassword: p.privateKeyPassword } : {}),
-    ...(p.hostKey ? { hostKey: p.hostKey } : {}),
   };
 }
