@@ -8,13 +8,36 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
+import { SwarmCluster } from "../components/cluster/swarmCluster";
 import type { SwarmClusterLike } from "../components/cluster/types";
-import type { OverlayNetwork } from "../components/workloads/overlayNetwork";
+import type { SwarmHost } from "../components/hosts/types";
+import { OverlayNetwork } from "../components/workloads/overlayNetwork";
 import { MySqlReplication } from "../components/workloads/mysqlReplication";
 import { RedisCluster } from "../components/workloads/redisCluster";
 import { renderRedisNodeCommand } from "../components/workloads/scripts/redis";
 import { SwarmJob } from "../components/workloads/swarmJob";
 import { SwarmService } from "../components/workloads/swarmService";
+
+/**
+ * The scenarios' swarm: the first of `hosts` a manager, the next two workers, every node trusting
+ * the image `registry`; and the overlay network `networkName` the scenario's services share.
+ */
+export function scenarioSwarm(
+  name: string,
+  hosts: SwarmHost[],
+  registry: string,
+  networkName: string,
+): { cluster: SwarmCluster; network: OverlayNetwork } {
+  const cluster = new SwarmCluster(name, {
+    nodes: [
+      { host: hosts[0], role: "manager" },
+      { host: hosts[1], role: "worker" },
+      { host: hosts[2], role: "worker" },
+    ],
+    insecureRegistries: [registry],
+  });
+  return { cluster, network: new OverlayNetwork(networkName, { cluster, networkName }) };
+}
 
 /** Image references by recipe name, e.g. { redis: "10.213.91.11:5000/lab/redis:7.0.15-1-deb12u7" }. */
 export type LabImages = Record<string, string>;

@@ -104,15 +104,7 @@ async function main(): Promise<void> {
 
   const program = async () => {
     const hosts = lab.swarmHosts();
-    const cluster = new SwarmCluster("scenario", {
-      nodes: [
-        { host: hosts[0], role: "manager" },
-        { host: hosts[1], role: "worker" },
-        { host: hosts[2], role: "worker" },
-      ],
-      insecureRegistries: [registry],
-    });
-    const network = new OverlayNetwork("apps", { cluster, networkName: "apps" });
+    const { cluster, network } = scenarios.scenarioSwarm("scenario", hosts, registry, "apps");
     return scenario.build(cluster, network, images, lab);
   };
 

@@ -1,6 +1,4 @@
-import { SwarmCluster } from "../../components/cluster/swarmCluster";
-import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
-import { type LabImages, redisCluster } from "../../examples/scenarios";
+import { type LabImages, redisCluster, scenarioSwarm } from "../../examples/scenarios";
 import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
 import { labWithImages } from "./labImages";
 import { describeLab, Lab, useTempSshDir } from "./lab";
@@ -28,15 +26,7 @@ describeLab(
 
     const program = (masters: number) => async () => {
       const hosts = lab.swarmHosts();
-      const cluster = new SwarmCluster("rg", {
-        nodes: [
-          { host: hosts[0], role: "manager" },
-          { host: hosts[1], role: "worker" },
-          { host: hosts[2], role: "worker" },
-        ],
-        insecureRegistries: [registry],
-      });
-      const network = new OverlayNetwork("cache", { cluster, networkName: "cache" });
+      const { cluster, network } = scenarioSwarm("rg", hosts, registry, "cache");
       const rc = redisCluster(
         cluster,
         network,

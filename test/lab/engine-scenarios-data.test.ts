@@ -1,6 +1,4 @@
-import { SwarmCluster } from "../../components/cluster/swarmCluster";
-import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
-import { type LabImages, monitoring, mysqlReplication } from "../../examples/scenarios";
+import { type LabImages, monitoring, mysqlReplication, scenarioSwarm } from "../../examples/scenarios";
 import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
 import { shq } from "../../components/shell";
 import { labWithImages } from "./labImages";
@@ -31,15 +29,7 @@ describeLab(
 
     const program = () => async () => {
       const hosts = lab.swarmHosts();
-      const cluster = new SwarmCluster("sd", {
-        nodes: [
-          { host: hosts[0], role: "manager" },
-          { host: hosts[1], role: "worker" },
-          { host: hosts[2], role: "worker" },
-        ],
-        insecureRegistries: [registry],
-      });
-      const network = new OverlayNetwork("data", { cluster, networkName: "data" });
+      const { cluster, network } = scenarioSwarm("sd", hosts, registry, "data");
       const db = mysqlReplication(cluster, network, images, [hosts[1].name, hosts[2].name]);
       monitoring(cluster, network, images);
       return { dbPasswords: db.passwords, dbJob: db.job.output };

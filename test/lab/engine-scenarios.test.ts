@@ -1,8 +1,12 @@
 import { execFile } from "child_process";
 import { promisify } from "util";
-import { SwarmCluster } from "../../components/cluster/swarmCluster";
-import { OverlayNetwork } from "../../components/workloads/overlayNetwork";
-import { hitCounter, type LabImages, redisCluster, rollingServices } from "../../examples/scenarios";
+import {
+  hitCounter,
+  type LabImages,
+  redisCluster,
+  rollingServices,
+  scenarioSwarm,
+} from "../../examples/scenarios";
 import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
 import { labWithImages } from "./labImages";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
@@ -39,15 +43,7 @@ describeLab(
 
     const program = (v: Variant) => async () => {
       const hosts = lab.swarmHosts();
-      const cluster = new SwarmCluster("sc", {
-        nodes: [
-          { host: hosts[0], role: "manager" },
-          { host: hosts[1], role: "worker" },
-          { host: hosts[2], role: "worker" },
-        ],
-        insecureRegistries: [registry],
-      });
-      const network = new OverlayNetwork("apps", { cluster, networkName: "apps" });
+      const { cluster, network } = scenarioSwarm("sc", hosts, registry, "apps");
       const hits = hitCounter(cluster, network, images);
       const rc = redisCluster(
         cluster,
