@@ -230,6 +230,44 @@ export function crossChecks(cfg: StackConfig, ctx: Ctx): void {
       );
     }
   }
+  pipelineChecks(cfg, ctx);
+}
+
+/** Pipelines need a repository to clone, and webhooks need pipelines cloned from the stack's GitLab. */
+function pipelineChecks(cfg: StackConfig, ctx: Ctx): void {
+  const cicd = cfg[CONFIG_KEYS.cicd];
+  const J = [CONFIG_KEYS.cicd, "jenkins", "pipelines"];
+  const pipelines = cicd.jenkins?.pipelines ?? [];
+  pipelines.forEach((p, i) => {
+    if ((p.gitProject === undefined) === (p.gitUrl === undefined))
+      issue(
+        ctx,
+        [...J, i],
+        p.name,
+        "Give exactly one of gitProject (a project of the stack's GitLab) and gitUrl (any git URL).",
+      );
+    else if (p.gitProject !== undefined && cicd.gitlab === undefined)
+      issue(
+        ctx,
+        [...J, i, "gitProject"],
+        p.gitProject,
+        "gitProject names a project of the stack's GitLab, and the stack has none: add cicd.gitlab, or give gitUrl.",
+      );
+  });
+  if (pipelines.length > 0 && cicd.jenkins?.deployToSwarm === false)
+    issue(
+      ctx,
+      [...J],
+      pipelines.map((p) => p.name),
+      "Pipelines deploy to the swarm through the gated deploy key: remove deployToSwarm: false, or the pipelines.",
+    );
+  if (cicd.gitlab?.webhooks === true && !pipelines.some((p) => p.gitProject !== undefined))
+    issue(
+      ctx,
+      [CONFIG_KEYS.cicd, "gitlab", "webhooks"],
+      true,
+      "Webhooks connect GitLab projects to Jenkins jobs: add cicd.jenkins.pipelines with gitProject, or remove webhooks.",
+    );
 }
 
 function uniqueNames(ctx: Ctx, servers: { name: string; address: string }[], at: (string | number)[]): void {
