@@ -15,22 +15,47 @@ export class ValidationError extends pulumi.ResourceError {
   ) {
     super(`${argument}: received ${describeValue(received)}. ${fix}`, undefined, true);
     this.name = "ValidationError";
+    withoutFrames(this);
   }
+}
+
+/**
+ * The error a component raises when an argument, a lookup or a host's answer turns out bad after
+ * construction: a `pulumi.ResourceError` prefixed with the component's type and name, tied to it
+ * (when constructed), shown without a stack trace and carrying no stack frames (see
+ * {@link withoutFrames}).
+ */
+export function componentError(owner: CheckOwner, message: string): pulumi.ResourceError {
+  return withoutFrames(
+    new pulumi.ResourceError(`${owner.type} "${owner.name}": ${message}`, owner.resource, true),
+  );
+}
+
+/**
+ * Drops the stack frames of an error the engine shows without a stack anyway. Why: the Pulumi
+ * language host records every uncaught error with `util.inspect(err, { colors: true })` (also
+ * hideStack ones, cmd/run/run.js), and Node.js 20.20's inspect loops forever, allocating without
+ * bound, on a frame under `node_modules/@scope/<file>` (nodejs/node#64011), which is where
+ * @pulumi/pulumi's source maps put its own frames: an error created inside an apply made the
+ * program grow until killed instead of failing.
+ */
+export function withoutFrames<E extends Error>(error: E): E {
+  error.stack = `${error.name}: ${error.message}`;
+  return error;
 }
 
 /**
  * Runs `check` inside an apply (when a looked-up or resolved value is known) and turns any error
  * it throws into the component's `pulumi.ResourceError`: prefixed with the component's type and
  * name and tied to it, like a late {@link checkedInput} failure. An error already tied to a
- * resource passes through unchanged.
+ * resource passes through as it is, without its stack frames.
  */
 export function checkedLate<T>(owner: CheckOwner, check: () => T): T {
   try {
     return check();
   } catch (err) {
-    if (pulumi.ResourceError.isInstance(err) && err.resource !== undefined) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new pulumi.ResourceError(`${owner.type} "${owner.name}": ${message}`, owner.resource, true);
+    if (pulumi.ResourceError.isInstance(err) && err.resource !== undefined) throw withoutFrames(err);
+    throw componentError(owner, err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -66,9 +91,7 @@ export function validateComponentArgs<T>(type: string, name: string, validate: (
   try {
     return validate();
   } catch (err) {
-    if (err instanceof ValidationError) {
-      throw new pulumi.ResourceError(`${type} "${name}": ${err.message}`, undefined, true);
-    }
+    if (err instanceof ValidationError) throw componentError({ type, name }, err.message);
     throw err;
   }
 }
@@ -111,22 +134,30 @@ export function checkedInput<T>(
     return input;
   }
   const output = pulumi.output(input) as pulumi.Output<T>;
-  return output.apply(async (value) => {
+  // Whether the value is secret arrives WITH the value, so the check below runs and throws
+  // synchronously. It must not await before it throws: with a debugger session enabled (the
+  // Node.js language host opens one before every program starts, for closure serialization), V8
+  // answers a `throw` in an async function resumed from an `await` by walking every promise
+  // derived from that function's own, path by path, looking for a reject handler: here the whole
+  // graph of Outputs and resources built on this argument (a cluster's registry: past 20 GB while
+  // `pulumi up` hung). Thrown synchronously, the rejection reaches that graph as an ordinary
+  // promise rejection, which V8 does not walk. (test/unit/late-refusal.test.ts holds this.)
+  const secret = pulumi.output(pulumi.isSecret(output));
+  return pulumi.all([output, secret]).apply(([resolved, isSecret]) => {
+    const value = resolved as T;
     try {
-      check(argument, value as T);
+      check(argument, value);
     } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
+      if (!(err instanceof ValidationError)) throw err instanceof Error ? withoutFrames(err) : err;
       // A secret is never shown: mask what the check received unless it already shows a
       // placeholder of its own (e.g. "(empty)") that does not contain the value.
       const shown = describeValue(err.received);
       const echoes =
         err.received === value || (typeof value === "string" && value !== "" && shown.includes(value));
-      const secret = echoes && (await pulumi.isSecret(output));
-      const error = secret ? new ValidationError(err.argument, SECRET_VALUE, err.fix) : err;
-      if (owner === undefined) throw error;
-      throw new pulumi.ResourceError(`${owner.type} "${owner.name}": ${error.message}`, owner.resource, true);
+      const error = echoes && isSecret ? new ValidationError(err.argument, SECRET_VALUE, err.fix) : err;
+      throw owner === undefined ? error : componentError(owner, error.message);
     }
-    return value as T;
+    return value;
   }) as pulumi.Output<T>;
 }
 

@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import { remote } from "@pulumi/command";
 import { SwarmHost } from "../hosts/types";
 import { resolveClusterNetwork } from "../hosts/clusterNetwork";
-import { CheckOwner, checkedInput, InputCheck, validateComponentArgs } from "../validation";
+import { CheckOwner, checkedInput, componentError, InputCheck, validateComponentArgs } from "../validation";
 import { SwarmClusterArgs } from "./args";
 import { claimFor } from "./claims";
 import { dockerProviderConnection } from "./dockerSsh";
@@ -439,9 +439,9 @@ function parseInitResult(cluster: string, stdout: string, owner: pulumi.Resource
     return parsed;
   } catch {
     // Never echo stdout: it holds the join tokens.
-    throw new pulumi.ResourceError(
-      `${TYPE} "${cluster}": the first manager's init step printed no valid swarm summary`,
-      owner,
+    throw componentError(
+      { type: TYPE, name: cluster, resource: owner },
+      "the first manager's init step printed no valid swarm summary",
     );
   }
 }

@@ -1,7 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import type { SwarmClusterLike } from "../cluster/types";
-import { fail, isKnown, requireBoolean, validateComponentArgs, ValidationError } from "../validation";
+import {
+  componentError,
+  fail,
+  isKnown,
+  requireBoolean,
+  validateComponentArgs,
+  ValidationError,
+} from "../validation";
 import { requireSwarmName } from "./parse";
 import { asRemoteCommand } from "../shell";
 import { requireEnvNames } from "./composeEnv";
@@ -137,7 +144,7 @@ export class ComposeStack extends pulumi.ComponentResource {
         let message = err.message;
         for (const v of Object.values(values))
           if (v && !/^\d{1,5}$/.test(v)) message = message.split(v).join("(a secret value)");
-        throw new pulumi.ResourceError(`${type} "${name}": ${message}`, this, true);
+        throw componentError({ type, name, resource: this }, message);
       }
       return {
         stdin: composeStdin(compose, values),

@@ -11,6 +11,8 @@ import type * as api from "../../index";
 let run: MockRun;
 let lib: typeof api;
 const rejections: string[] = [];
+/** The rejections themselves (errors): what they are tied to matters, not only their text. */
+const reasons: unknown[] = [];
 let restore = () => {};
 
 beforeAll(async () => {
@@ -24,9 +26,10 @@ beforeAll(async () => {
         : undefined,
   });
   lib = await import("../../index");
-  restore = divertUnhandledRejections((reason) =>
-    rejections.push(String((reason as Error)?.message ?? reason)),
-  );
+  restore = divertUnhandledRejections((reason) => {
+    reasons.push(reason);
+    rejections.push(String((reason as Error)?.message ?? reason));
+  });
 });
 afterAll(async () => {
   await new Promise((r) => setTimeout(r, 4000));
@@ -70,8 +73,59 @@ describe("Inputs where a value can come from another resource", () => {
     expect(String(run.named("reg-node-1-prepare").inputs.create)).toContain(
       '{"insecure-registries":["10.0.0.9:80"],"registry-mirrors":["https://mirror.internal"]}',
     );
-    // (A rejected registry Output was not exercised here: under the mocks runtime the rejected
-    // prepare input made the test process grow past 20 GB; see the report.)
+  });
+
+  /** Commands that would run something on a host (a registration without `create` runs nothing). */
+  const hostCommandsSince = (before: number) =>
+    run.resources
+      .slice(before)
+      .filter((r) => r.type === "command:remote:Command" && r.inputs.create !== undefined)
+      .map((r) => r.name);
+
+  /** The rejections since `seen` that carry `message`. */
+  const refusals = (seen: number, message: string) =>
+    reasons.slice(seen).filter((r) => r instanceof Error && r.message.includes(message)) as Error[];
+
+  // These two come after a SwarmCluster, whose dynamic providers' serialization left a debugger
+  // session on: the registry case once grew past 20 GB here (its check threw after an await; see
+  // late-refusal.test.ts, which also covers the language host's own setup).
+  it("a registry Output that resolves to a bad value is the cluster's ResourceError; nothing runs on a host", async () => {
+    const before = run.resources.length;
+    const seen = reasons.length;
+    const cluster = new lib.SwarmCluster("badreg", {
+      nodes: [{ host: host(1), role: "manager" }],
+      insecureRegistries: [pulumi.output("10.0.0.9:80/v2")],
+      dockerProvider: false,
+    });
+    await settle();
+    await new Promise((r) => setTimeout(r, 200));
+    const errors = refusals(
+      seen,
+      'swarm:cluster:SwarmCluster "badreg": insecureRegistries[0]: received "10.0.0.9:80/v2". Use "host:port" (e.g. "harbor.internal:80") or a CIDR, with no scheme and no path: a path stops dockerd from starting.',
+    );
+    expect(errors.length).toBeGreaterThan(0);
+    // Tied to the cluster: the engine reports it on the component's URN.
+    expect(errors.every((e) => pulumi.ResourceError.isInstance(e) && e.resource === cluster)).toBe(true);
+    expect(hostCommandsSince(before)).toEqual([]);
+  });
+
+  it("a CA certificate Output that is not PEM is RegistryTrust's ResourceError; no trust command", async () => {
+    const before = run.resources.length;
+    const seen = reasons.length;
+    const trust = new lib.RegistryTrust("badca", {
+      hosts: [host(1)],
+      registry: pulumi.output("10.0.0.9"),
+      caCertificate: pulumi.output<string | undefined>("not a certificate"),
+    });
+    await settle();
+    await new Promise((r) => setTimeout(r, 200));
+    const errors = refusals(
+      seen,
+      'swarm:cicd:RegistryTrust "badca": caCertificate: received "(not PEM)". Give a PEM certificate starting with -----BEGIN CERTIFICATE-----.',
+    );
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => pulumi.ResourceError.isInstance(e) && e.resource === trust)).toBe(true);
+    expect(hostCommandsSince(before)).toEqual([]);
   });
 
   it("an Output label is held to the label rule when it resolves", async () => {
