@@ -230,7 +230,37 @@ export function crossChecks(cfg: StackConfig, ctx: Ctx): void {
       );
     }
   }
+  // A tool VM's key is accepted by its host name ("<tool>-1"); each tool takes its own entry.
+  const toolHosts = tools.map(toolHostName);
+  for (const host of Object.keys(cicd.acceptHostKeys ?? {})) {
+    if (!toolHosts.includes(host))
+      issue(
+        ctx,
+        [CONFIG_KEYS.cicd, "acceptHostKeys", host],
+        host,
+        toolHosts.length > 0
+          ? `Use the host name of one of the tools' VMs: ${toolHosts.join(", ")} (the swarm nodes' keys are accepted under ${C}.acceptHostKeys).`
+          : `No tool is configured, so no tool VM's key can be accepted; remove it (the swarm nodes' keys are accepted under ${C}.acceptHostKeys).`,
+      );
+  }
+  if (cicd.hostKeys === "off" && cicd.acceptHostKeys !== undefined)
+    issue(
+      ctx,
+      [CONFIG_KEYS.cicd, "acceptHostKeys"],
+      cicd.acceptHostKeys,
+      'Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.',
+    );
+  if (cluster.hostKeys === "off" && cluster.acceptHostKeys !== undefined)
+    issue(
+      ctx,
+      [C, "acceptHostKeys"],
+      cluster.acceptHostKeys,
+      'Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.',
+    );
 }
+
+/** The host name of a tool's VM (a one-host cloud group named after the tool). */
+export const toolHostName = (tool: string): string => `${tool}-1`;
 
 function uniqueNames(ctx: Ctx, servers: { name: string; address: string }[], at: (string | number)[]): void {
   const names = new Map<string, number>();

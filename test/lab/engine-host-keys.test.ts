@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import * as current from "../../index";
-import { fingerprintOf, normalizeKey, presentedKey } from "../../components/cluster/hostKeyProvider";
+import { fingerprintOf, normalizeKey, presentedKey } from "../../components/ssh/hostKeyProvider";
 import type { SwarmHost } from "../../components/hosts/types";
 import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
