@@ -18,6 +18,9 @@ import {
 } from "../helpers/mocks";
 import type { SwarmHost } from "../../components/hosts/types";
 
+// Each host key pin serializes its dynamic provider's code once: seconds on a loaded machine.
+jest.setTimeout(60_000);
+
 const GENERATED = "GenPass0123456789abcdefghijklmnop";
 const DEPLOY_PRIVATE =
   "-----BEGIN TEST-ONLY OPENSSH PRIVATE KEY-----\nDEPLOYKEYSECRET\n-----END OPENSSH PRIVATE KEY-----\n";
