@@ -6,6 +6,9 @@ module.exports = {
   // The unit files run in workers that are recycled above 1 GB: in one process (jest's choice on
   // two cores) the whole unit project grew past 6 GB.
   workerIdleMemoryLimit: "1GB",
+  // Failures are printed again at the very end (jest does so only above 20 suites): CI keeps only
+  // the tail of a long run's output, and the lab suites' console logs push the failure out of it.
+  reporters: [["default", { summaryThreshold: 0 }]],
   projects: [
     {
       displayName: "unit",

@@ -8,6 +8,7 @@ import {
   AlicloudHosts,
   AwsHosts,
   CicdPort,
+  Credentials,
   GitLabHost,
   gitlabPorts,
   HarborHost,
@@ -21,7 +22,8 @@ import {
   SwarmCluster,
   SwarmHost,
 } from "../index";
-import { CICD_TOOLS, CicdConfig, CicdTool, CONFIG_KEYS, StackConfig } from "./config";
+import { CICD_TOOLS, CicdConfig, CicdTool, CONFIG_KEYS, SECRET_KEYS, StackConfig } from "./config";
+import { configProblem } from "./hosts";
 import { awsInstanceSize } from "./instanceSizes";
 
 /** Per-tool VM defaults: enough for the tool's preflight floor with room to work. */
@@ -40,6 +42,8 @@ export interface DeliverySecrets {
   gitlabRootPassword?: pulumi.Input<string>;
   harborAdminPassword?: pulumi.Input<string>;
   sonarqubeAdminPassword?: pulumi.Input<string>;
+  /** GitLab access token (api scope) that makes the pipelines' webhooks. */
+  gitlabApiToken?: pulumi.Input<string>;
 }
 
 /** What the delivery layer built. */
@@ -66,6 +70,37 @@ function portsOf(tool: CicdTool, cicd: CicdConfig): CicdPort[] {
 }
 
 const given = <T>(value: T | undefined | "") => (value === undefined || value === "" ? undefined : value);
+
+/**
+ * A value of a tool made later in the stack: resource order is part of the stacks' contract
+ * (GitLab, Jenkins, SonarQube, Harbor), and an earlier tool may need a later one's output.
+ */
+function later<T>(): { value: Promise<T>; set: (value: T) => void } {
+  let set: (value: T) => void = () => undefined;
+  const value = new Promise<T>((resolve) => (set = resolve));
+  return { value, set };
+}
+
+/** A repository of the stack's Harbor ("team/web" becomes "<registry>/team/web"), or as given without one. */
+const inHarbor = (registry: Promise<pulumi.Input<string> | undefined>, repository: string) =>
+  pulumi.output(registry).apply((r) => (r ? `${r}/${repository}` : repository));
+
+/** The pipelines GitLab sends push webhooks for: those cloned from its projects, with webhooks on. */
+function hookedPipelines(cfg: StackConfig): NonNullable<NonNullable<CicdConfig["jenkins"]>["pipelines"]> {
+  const cicd = cfg[CONFIG_KEYS.cicd];
+  if (cicd.gitlab?.webhooks !== true) return [];
+  return (cicd.jenkins?.pipelines ?? []).filter((p) => p.gitProject !== undefined);
+}
+
+/** The delivery layer's secrets that its config requires; called before any resource is made. */
+export function requireDeliverySecrets(cfg: StackConfig, secrets: DeliverySecrets): void {
+  if (hookedPipelines(cfg).length > 0 && given(secrets.gitlabApiToken) === undefined)
+    configProblem(
+      SECRET_KEYS.gitlabApiToken,
+      "nothing",
+      `${CONFIG_KEYS.cicd}.gitlab.webhooks needs a GitLab access token with the api scope: \`pulumi config set --secret ${SECRET_KEYS.gitlabApiToken} <token>\`.`,
+    );
+}
 
 /** Builds the delivery platform; returns an empty layer when no tool is configured. */
 export function buildDelivery(
@@ -152,12 +187,13 @@ export function buildDelivery(
     };
   };
 
-  // Harbor is created after Jenkins (resource order is part of the stacks' contract); the deploy
-  // targets' repositories wait for its registry name.
-  let setHarborRegistry: (registry: pulumi.Input<string> | undefined) => void = () => undefined;
-  const harborRegistry = new Promise<pulumi.Input<string> | undefined>(
-    (resolve) => (setHarborRegistry = resolve),
-  );
+  // Harbor is created after Jenkins and Jenkins after GitLab: the deploy targets' and pipelines'
+  // repositories wait for Harbor's registry name and robot, GitLab's webhooks for Jenkins' jobs.
+  const harborRegistry = later<pulumi.Input<string> | undefined>();
+  const harborPush = later<Credentials | undefined>();
+  const jenkinsHost = later<JenkinsHost | undefined>();
+  const pipelines = cicd.jenkins?.pipelines ?? [];
+  const hooked = hookedPipelines(cfg);
   if (cicd.gitlab) {
     const vm = vmOf("gitlab");
     layer.gitlab = new GitLabHost("gitlab", {
@@ -170,10 +206,29 @@ export function buildDelivery(
       ...(given(secrets.gitlabRootPassword) !== undefined
         ? { rootPassword: secrets.gitlabRootPassword }
         : {}),
+      ...(hooked.length > 0
+        ? {
+            apiToken: secrets.gitlabApiToken,
+            webhooks: hooked.map((p) => {
+              const hook = pulumi.output(jenkinsHost.value).apply((j) => {
+                if (!j) throw new Error(`pipeline ${p.name}: the stack has no Jenkins`);
+                return j.webhook(p.name);
+              });
+              return {
+                project: p.gitProject ?? "",
+                url: hook.url,
+                token: hook.token,
+                ...(p.branch !== undefined ? { branch: p.branch } : {}),
+              };
+            }),
+          }
+        : {}),
     });
   }
+  const gitlab = layer.gitlab;
   if (cicd.jenkins) {
     const vm = vmOf("jenkins");
+    const targets = cicd.jenkins.deployTargets ?? [];
     layer.jenkins = new JenkinsHost("jenkins", {
       host: vm.host,
       ...hostKeysOf(vm.host),
@@ -182,20 +237,47 @@ export function buildDelivery(
       ...(cicd.jenkins.agentPort !== undefined ? { agentPort: cicd.jenkins.agentPort } : {}),
       ...(cicd.jenkins.version !== undefined ? { version: cicd.jenkins.version } : {}),
       // The deploy key goes to the manager only with the services it may roll (the deploy gate).
-      // With Harbor in the stack, a target's repository is a path in it ("team/web").
-      ...(cicd.jenkins.deployToSwarm !== false && (cicd.jenkins.deployTargets ?? []).length > 0
+      // With Harbor in the stack, a repository is a path in it ("team/web").
+      ...(cicd.jenkins.deployToSwarm !== false && targets.length + pipelines.length > 0
         ? {
             authorizeOn: [cluster.managerHost],
-            deployTargets: (cicd.jenkins.deployTargets ?? []).map((t) => ({
-              service: t.service,
-              repository: pulumi
-                .output(harborRegistry)
-                .apply((registry) => (registry ? `${registry}/${t.repository}` : t.repository)),
+            ...(targets.length > 0
+              ? {
+                  deployTargets: targets.map((t) => ({
+                    service: t.service,
+                    repository: inHarbor(harborRegistry.value, t.repository),
+                  })),
+                }
+              : {}),
+          }
+        : {}),
+      ...(pipelines.length > 0
+        ? {
+            pipelines: pipelines.map((p) => ({
+              name: p.name,
+              gitUrl: p.gitUrl ?? pulumi.interpolate`${gitlab?.url ?? ""}/${p.gitProject ?? ""}.git`,
+              ...(p.branch !== undefined ? { branch: p.branch } : {}),
+              repository: inHarbor(harborRegistry.value, p.repository),
+              service: p.service,
+              // Harbor's push robot when the stack's Harbor has a project.
+              ...(cicd.harbor?.project !== undefined
+                ? {
+                    registryCredentials: {
+                      username: pulumi.output(harborPush.value).apply((c) => c?.username ?? ""),
+                      password: pulumi.secret(
+                        pulumi.output(harborPush.value).apply((c) => c?.password ?? ""),
+                      ),
+                    },
+                  }
+                : {}),
+              ...(p.context !== undefined ? { context: p.context } : {}),
+              ...(p.dockerfile !== undefined ? { dockerfile: p.dockerfile } : {}),
             })),
           }
         : {}),
     });
   }
+  jenkinsHost.set(layer.jenkins);
   if (cicd.sonarqube) {
     const vm = vmOf("sonarqube");
     layer.sonarqube = new SonarQubeHost("sonarqube", {
@@ -221,13 +303,15 @@ export function buildDelivery(
       ...(cicd.harbor.httpsPort !== undefined ? { httpsPort: cicd.harbor.httpsPort } : {}),
       ...(cicd.harbor.version !== undefined ? { version: cicd.harbor.version } : {}),
       ...(cicd.harbor.withTrivy !== undefined ? { withTrivy: cicd.harbor.withTrivy } : {}),
+      ...(cicd.harbor.project !== undefined ? { project: cicd.harbor.project } : {}),
       installerSha256: cicd.harbor.installerSha256,
       ...(given(secrets.harborAdminPassword) !== undefined
         ? { adminPassword: secrets.harborAdminPassword }
         : {}),
     });
     layer.harbor = harbor;
-    setHarborRegistry(harbor.registry);
+    harborRegistry.set(harbor.registry);
+    harborPush.set(harbor.pushCredentials);
     if (cicd.harbor.trustOnNodes !== false) {
       layer.harborTrust = new RegistryTrust(
         "harbor-trust",
@@ -241,6 +325,9 @@ export function buildDelivery(
       );
     }
   }
-  if (!layer.harbor) setHarborRegistry(undefined);
+  if (!layer.harbor) {
+    harborRegistry.set(undefined);
+    harborPush.set(undefined);
+  }
   return layer;
 }

@@ -39,6 +39,7 @@ function secretConfig(config: pulumi.Config, all: Record<string, string>): Stack
     gitlabRootPassword: secret(SECRET_KEYS.gitlabRootPassword),
     harborAdminPassword: secret(SECRET_KEYS.harborAdminPassword),
     sonarqubeAdminPassword: secret(SECRET_KEYS.sonarqubeAdminPassword),
+    gitlabApiToken: secret(SECRET_KEYS.gitlabApiToken),
   };
   if (present(SECRET_KEYS.composeSecrets)) {
     let names: string[] = [];

@@ -17,7 +17,7 @@ import {
   StackConfig,
   StackConfigError,
 } from "./config";
-import { buildDelivery, DeliveryLayer } from "./delivery";
+import { buildDelivery, DeliveryLayer, requireDeliverySecrets } from "./delivery";
 import { buildHosts, HostsLayer } from "./hosts";
 import { buildWorkloads, WorkloadsLayer } from "./workloads";
 
@@ -40,6 +40,8 @@ export interface StackSecrets {
   harborAdminPassword?: pulumi.Input<string>;
   /** `pulumi-swarm:sonarqubeAdminPassword`. Default: generated. */
   sonarqubeAdminPassword?: pulumi.Input<string>;
+  /** `pulumi-swarm:gitlabApiToken`: a GitLab token with the api scope, for `cicd.gitlab.webhooks`. Default: none. */
+  gitlabApiToken?: pulumi.Input<string>;
 }
 
 /** Options of {@link buildStack}. */
@@ -117,6 +119,7 @@ export function buildStack(
   options: BuildOptions = {},
 ): BuiltStack {
   const clusterConfig = config[CONFIG_KEYS.cluster];
+  requireDeliverySecrets(config, secrets);
   const hosts = buildHosts(config, secrets.sshPrivateKey, options.labHostKey);
   const node =
     (role: "manager" | "worker") =>

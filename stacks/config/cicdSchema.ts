@@ -17,6 +17,28 @@ const toolHost = {
   ).optional(),
 };
 
+/** One pipeline job Jenkins gets as code (JenkinsHost `pipelines`): clone, build, push, roll a service. */
+const pipeline = z.strictObject(
+  {
+    name: str("Use a job name: 1-63 letters, digits, '-' or '_' (the webhook is <jenkins>/project/<name>)."),
+    gitProject: str(
+      'Use the GitLab project path, e.g. "team/web" (cloned from the stack\'s GitLab), or give gitUrl.',
+    ).optional(),
+    gitUrl: str('Use a git URL such as "http://10.0.1.10:9999/team/web.git", or give gitProject.').optional(),
+    branch: str('Use a branch name, e.g. "main".').optional(),
+    service: swarmName("service"),
+    repository: str(
+      'Use an image repository without tag: a path in the stack\'s Harbor ("team/web"), or a full one ("10.0.1.5/team/web") without Harbor.',
+    ),
+    context: str('Use a directory inside the checkout, e.g. ".".').optional(),
+    dockerfile: str('Use a file inside the checkout, e.g. "Dockerfile".').optional(),
+  },
+  {
+    error:
+      'Use { name: "web", gitProject: "team/web", service: "web", repository: "team/web" } (plus optional gitUrl, branch, context, dockerfile).',
+  },
+);
+
 export const cicdSchema = z.strictObject({
   clientCidrs: nonEmptyList(
     cidr(),
@@ -32,8 +54,10 @@ export const cicdSchema = z.strictObject({
         ...toolHost,
         httpPort: port().optional(),
         sshPort: port().optional(),
+        /** Push webhooks from each pipeline's gitProject to its Jenkins job (needs gitlabApiToken). */
+        webhooks: bool().optional(),
       },
-      { error: "Use {} (defaults) or { instanceType, diskGb, httpPort, sshPort }." },
+      { error: "Use {} (defaults) or { instanceType, diskGb, httpPort, sshPort, webhooks }." },
     )
     .optional(),
   jenkins: z
@@ -55,8 +79,12 @@ export const cicdSchema = z.strictObject({
             { error: "Use a list of { service, repository }." },
           )
           .optional(),
+        pipelines: z.array(pipeline, { error: "Use a list of pipelines." }).optional(),
       },
-      { error: "Use {} (defaults) or { instanceType, diskGb, httpPort, deployToSwarm, deployTargets }." },
+      {
+        error:
+          "Use {} (defaults) or { instanceType, diskGb, httpPort, deployToSwarm, deployTargets, pipelines }.",
+      },
     )
     .optional(),
   sonarqube: z
@@ -72,6 +100,16 @@ export const cicdSchema = z.strictObject({
         httpsPort: port().optional(),
         withTrivy: bool().optional(),
         trustOnNodes: bool().optional(),
+        /** The pipeline's project, with a push robot for Jenkins and a pull robot for the nodes. */
+        project: z
+          .strictObject(
+            {
+              name: str('Use a Harbor project name: lower-case letters, digits, ".", "_", "-".'),
+              public: bool().optional(),
+            },
+            { error: 'Use { name: "team" } (plus optional public).' },
+          )
+          .optional(),
         installerSha256: str(
           "Give the SHA-256 of Harbor's installer tarball (64 lower-case hex digits): it runs as root.",
         ).regex(/^[0-9a-f]{64}$/, {
@@ -79,7 +117,10 @@ export const cicdSchema = z.strictObject({
             "Give the SHA-256 of Harbor's installer tarball (64 lower-case hex digits): it runs as root.",
         }),
       },
-      { error: "Use { installerSha256 } plus optional instanceType, diskGb, withTrivy, trustOnNodes." },
+      {
+        error:
+          "Use { installerSha256 } plus optional instanceType, diskGb, withTrivy, trustOnNodes, project.",
+      },
     )
     .optional(),
 });

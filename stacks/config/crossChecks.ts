@@ -230,8 +230,17 @@ export function crossChecks(cfg: StackConfig, ctx: Ctx): void {
       );
     }
   }
+  hostKeyChecks(cfg, ctx);
+  pipelineChecks(cfg, ctx);
+}
+
+/** acceptHostKeys name hosts that are pinned, and only while pins are on. */
+function hostKeyChecks(cfg: StackConfig, ctx: Ctx): void {
+  const cicd = cfg[CONFIG_KEYS.cicd];
+  const cluster = cfg[CONFIG_KEYS.cluster];
+  const C = CONFIG_KEYS.cluster;
   // A tool VM's key is accepted by its host name ("<tool>-1"); each tool takes its own entry.
-  const toolHosts = tools.map(toolHostName);
+  const toolHosts = CICD_TOOLS.filter((t) => cicd[t] !== undefined).map(toolHostName);
   for (const host of Object.keys(cicd.acceptHostKeys ?? {})) {
     if (!toolHosts.includes(host))
       issue(
@@ -256,6 +265,43 @@ export function crossChecks(cfg: StackConfig, ctx: Ctx): void {
       [C, "acceptHostKeys"],
       cluster.acceptHostKeys,
       'Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.',
+    );
+}
+
+/** Pipelines need a repository to clone, and webhooks need pipelines cloned from the stack's GitLab. */
+function pipelineChecks(cfg: StackConfig, ctx: Ctx): void {
+  const cicd = cfg[CONFIG_KEYS.cicd];
+  const J = [CONFIG_KEYS.cicd, "jenkins", "pipelines"];
+  const pipelines = cicd.jenkins?.pipelines ?? [];
+  pipelines.forEach((p, i) => {
+    if ((p.gitProject === undefined) === (p.gitUrl === undefined))
+      issue(
+        ctx,
+        [...J, i],
+        p.name,
+        "Give exactly one of gitProject (a project of the stack's GitLab) and gitUrl (any git URL).",
+      );
+    else if (p.gitProject !== undefined && cicd.gitlab === undefined)
+      issue(
+        ctx,
+        [...J, i, "gitProject"],
+        p.gitProject,
+        "gitProject names a project of the stack's GitLab, and the stack has none: add cicd.gitlab, or give gitUrl.",
+      );
+  });
+  if (pipelines.length > 0 && cicd.jenkins?.deployToSwarm === false)
+    issue(
+      ctx,
+      [...J],
+      pipelines.map((p) => p.name),
+      "Pipelines deploy to the swarm through the gated deploy key: remove deployToSwarm: false, or the pipelines.",
+    );
+  if (cicd.gitlab?.webhooks === true && !pipelines.some((p) => p.gitProject !== undefined))
+    issue(
+      ctx,
+      [CONFIG_KEYS.cicd, "gitlab", "webhooks"],
+      true,
+      "Webhooks connect GitLab projects to Jenkins jobs: add cicd.jenkins.pipelines with gitProject, or remove webhooks.",
     );
 }
 

@@ -18,6 +18,7 @@ export const SECRET_KEYS = {
   gitlabRootPassword: `${PROJECT}:gitlabRootPassword`,
   harborAdminPassword: `${PROJECT}:harborAdminPassword`,
   sonarqubeAdminPassword: `${PROJECT}:sonarqubeAdminPassword`,
+  gitlabApiToken: `${PROJECT}:gitlabApiToken`,
 } as const;
 
 /** The delivery-platform tools the `cicd` key can declare. */

@@ -103,7 +103,7 @@ const CASES: [string, () => Config, string][] = [
   [
     "a mistyped top-level key",
     edit(existing, (c) => (c["pulumi-swarm:cluser"] = "(not shown)")),
-    "pulumi-swarm:cluser: received a key this program does not read. Known keys: pulumi-swarm:hosts, pulumi-swarm:cluster, pulumi-swarm:workloads, pulumi-swarm:cicd, pulumi-swarm:sshPrivateKey, pulumi-swarm:composeSecrets, pulumi-swarm:gitlabRootPassword, pulumi-swarm:harborAdminPassword, pulumi-swarm:sonarqubeAdminPassword; did you mean pulumi-swarm:cluster?",
+    "pulumi-swarm:cluser: received a key this program does not read. Known keys: pulumi-swarm:hosts, pulumi-swarm:cluster, pulumi-swarm:workloads, pulumi-swarm:cicd, pulumi-swarm:sshPrivateKey, pulumi-swarm:composeSecrets, pulumi-swarm:gitlabRootPassword, pulumi-swarm:harborAdminPassword, pulumi-swarm:sonarqubeAdminPassword, pulumi-swarm:gitlabApiToken; did you mean pulumi-swarm:cluster?",
   ],
   [
     "an admin CIDR with host bits",
@@ -189,6 +189,54 @@ const CASES: [string, () => Config, string][] = [
     "tools without clientCidrs",
     edit(aws, (c) => (c["pulumi-swarm:cicd"] = { gitlab: {} })),
     'pulumi-swarm:cicd.clientCidrs: received undefined. List who may reach the tools\' ports, e.g. ["203.0.113.0/24", "172.31.0.0/16"] (users and the swarm\'s network).',
+  ],
+  [
+    "a pipeline with neither gitProject nor gitUrl",
+    edit(
+      aws,
+      (c) =>
+        (c["pulumi-swarm:cicd"] = {
+          clientCidrs: ["10.0.0.0/8"],
+          jenkins: { pipelines: [{ name: "web", service: "web", repository: "team/web" }] },
+        }),
+    ),
+    'pulumi-swarm:cicd.jenkins.pipelines[0]: received "web". Give exactly one of gitProject (a project of the stack\'s GitLab) and gitUrl (any git URL).',
+  ],
+  [
+    "a pipeline cloning from a GitLab the stack does not have",
+    edit(
+      aws,
+      (c) =>
+        (c["pulumi-swarm:cicd"] = {
+          clientCidrs: ["10.0.0.0/8"],
+          jenkins: {
+            pipelines: [{ name: "web", gitProject: "team/web", service: "web", repository: "team/web" }],
+          },
+        }),
+    ),
+    'pulumi-swarm:cicd.jenkins.pipelines[0].gitProject: received "team/web". gitProject names a project of the stack\'s GitLab, and the stack has none: add cicd.gitlab, or give gitUrl.',
+  ],
+  [
+    "pipelines with deployToSwarm: false",
+    edit(
+      aws,
+      (c) =>
+        (c["pulumi-swarm:cicd"] = {
+          clientCidrs: ["10.0.0.0/8"],
+          jenkins: {
+            deployToSwarm: false,
+            pipelines: [
+              { name: "web", gitUrl: "http://10.0.0.9/web.git", service: "web", repository: "r/web" },
+            ],
+          },
+        }),
+    ),
+    'pulumi-swarm:cicd.jenkins.pipelines: received ["web"]. Pipelines deploy to the swarm through the gated deploy key: remove deployToSwarm: false, or the pipelines.',
+  ],
+  [
+    "GitLab webhooks without a pipeline cloned from it",
+    edit(aws, (c) => (c["pulumi-swarm:cicd"] = { clientCidrs: ["10.0.0.0/8"], gitlab: { webhooks: true } })),
+    "pulumi-swarm:cicd.gitlab.webhooks: received true. Webhooks connect GitLab projects to Jenkins jobs: add cicd.jenkins.pipelines with gitProject, or remove webhooks.",
   ],
   [
     "drained managers and no workers",
@@ -367,7 +415,7 @@ describe("stack files", () => {
     it("refuses a plain key holding an encrypted value", () => {
       const file = write("Pulumi.c.yaml", `config:\n${body}  pulumi-swarm:cicd:\n    secure: v1:CCCC\n`);
       expect(() => loadStackFile(file)).toThrow(
-        "pulumi-swarm:cicd: received an encrypted value. This key is plain config (no secrets in it); secrets have their own keys: pulumi-swarm:sshPrivateKey, pulumi-swarm:composeSecrets, pulumi-swarm:gitlabRootPassword, pulumi-swarm:harborAdminPassword, pulumi-swarm:sonarqubeAdminPassword.",
+        "pulumi-swarm:cicd: received an encrypted value. This key is plain config (no secrets in it); secrets have their own keys: pulumi-swarm:sshPrivateKey, pulumi-swarm:composeSecrets, pulumi-swarm:gitlabRootPassword, pulumi-swarm:harborAdminPassword, pulumi-swarm:sonarqubeAdminPassword, pulumi-swarm:gitlabApiToken.",
       );
     });
 

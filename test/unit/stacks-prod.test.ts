@@ -1,5 +1,6 @@
 import { CA_CERT, countsByType, installStackMocks, settleAll, stackFile } from "./stacks-helpers";
-import { isSecretOutput, MockRun, unwrapSecrets, valueOf } from "../helpers/mocks";
+import * as YAML from "yaml";
+import { isSecretInput, isSecretOutput, MockRun, unwrapSecrets, valueOf } from "../helpers/mocks";
 
 /** The prod stack file, run through the real program under mocks: a broken stack file fails here. */
 describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
@@ -26,12 +27,12 @@ describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
       "aws:ec2/securityGroup:SecurityGroup": 5,
       "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 5,
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 44,
-      "command:remote:Command": 37, // JenkinsHost's configuration step (jenkins-config) is one of them
+      "command:remote:Command": 38, // jenkins-config (JCasC + the pipeline) and harbor-project among them
       "pulumi-nodejs:dynamic:Resource": 17, // + one host-key pin per swarm node and per tool VM
       "docker:index/network:Network": 2,
       "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,
-      "random:index/randomPassword:RandomPassword": 5,
+      "random:index/randomPassword:RandomPassword": 8, // + 2 Harbor robots, 1 webhook token
       "swarm:hosts:AwsHosts": 5,
       "swarm:cicd:GitLabHost": 1,
       "swarm:cicd:HarborHost": 1,
@@ -172,6 +173,40 @@ describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
       sonarqube: "http://198.51.100.9:9000",
       harbor: "https://10.0.0.10",
     });
+  });
+
+  it("wires the pipeline: Jenkins clones team/web from GitLab, pushes to Harbor's team/web with its push robot, rolls web", () => {
+    // Harbor's project with its two robots, through its API on the Harbor host.
+    expect(run.named("harbor-project").inputs.create).toContain("team");
+    // JenkinsHost's configuration bundle (on stdin, secret): the job, its script, the robot's secret files.
+    const config = run.named("jenkins-config");
+    expect(isSecretInput(config.inputs.stdin)).toBe(true);
+    const files = Object.fromEntries(
+      String(unwrapSecrets(config.inputs.stdin))
+        .trim()
+        .split("\n")
+        .map((line) => line.split(" "))
+        .map(([name, data]) => [name, Buffer.from(data, "base64").toString("utf8")]),
+    );
+    expect(Object.keys(files)).toEqual(
+      expect.arrayContaining([
+        "jenkins.yaml",
+        "secret.pulumi_swarm_registry_user_web",
+        "secret.pulumi_swarm_registry_password_web",
+        "pipeline.web.sh",
+      ]),
+    );
+    expect(files["secret.pulumi_swarm_registry_user_web"]).toBe("robot$team+jenkins");
+    const jobs = YAML.parse(files["jenkins.yaml"]).jobs.map((j: { script: string }) => j.script);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatch(/^pipelineJob\('web'\)/);
+    // GitLab's address (instance 7 of the mocks) and the project path.
+    expect(jobs[0]).toContain("http://198.51.100.7:9999/team/web.git");
+    expect(files["pipeline.web.sh"]).toContain("10.0.0.10/team/web");
+    // The deploy key may roll exactly "web" to that repository.
+    expect(run.named("jenkins-authorize-prod-1").inputs.create).toContain("10.0.0.10/team/web");
+    // Webhooks are the second step (they need a token made in GitLab): none yet.
+    expect(run.resources.filter((r) => r.name.startsWith("gitlab-webhook"))).toEqual([]);
   });
 
   it("keeps the admin credentials and generated keys secret", async () => {
