@@ -23,6 +23,8 @@ export {
   requireAlicloudRegion,
 } from "./hosts/alicloud/validation";
 export { requirePublicKey } from "./hosts/cloudArgs";
+export { requireHostKey } from "./hosts/hostChecks";
+export { requireHostKeyFingerprint } from "./ssh/hostKeys";
 export { requireDataPathPort } from "./hosts/firewall";
 export {
   isValidManagerCount,

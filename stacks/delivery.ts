@@ -106,7 +106,6 @@ export function requireDeliverySecrets(cfg: StackConfig, secrets: DeliverySecret
 export function buildDelivery(
   cfg: StackConfig,
   cluster: SwarmCluster,
-  nodes: SwarmHost[],
   secrets: DeliverySecrets,
   swarmAlicloud?: AlicloudHosts,
 ): DeliveryLayer {
@@ -116,6 +115,13 @@ export function buildDelivery(
   const layer: DeliveryLayer = { vms: {} };
   if (tools.length === 0 || hosts.kind === "lab" || hosts.kind === "existing") return layer;
   const clientCidrs = cicd.clientCidrs ?? [];
+  // Each tool pins its VM's host key (cicd.hostKeys) and takes only its own accepted fingerprint.
+  const hostKeysOf = (host: SwarmHost) => ({
+    ...(cicd.hostKeys !== undefined ? { hostKeys: cicd.hostKeys } : {}),
+    ...(cicd.acceptHostKeys?.[host.name] !== undefined
+      ? { acceptHostKeys: { [host.name]: cicd.acceptHostKeys[host.name] } }
+      : {}),
+  });
 
   const vmOf = (tool: CicdTool): { host: SwarmHost; hostSize: HostSize; publicAddress: boolean } => {
     const options = cicd[tool] ?? {};
@@ -192,6 +198,7 @@ export function buildDelivery(
     const vm = vmOf("gitlab");
     layer.gitlab = new GitLabHost("gitlab", {
       host: vm.host,
+      ...hostKeysOf(vm.host),
       hostSize: vm.hostSize,
       ...(cicd.gitlab.httpPort !== undefined ? { httpPort: cicd.gitlab.httpPort } : {}),
       ...(cicd.gitlab.sshPort !== undefined ? { sshPort: cicd.gitlab.sshPort } : {}),
@@ -224,6 +231,7 @@ export function buildDelivery(
     const targets = cicd.jenkins.deployTargets ?? [];
     layer.jenkins = new JenkinsHost("jenkins", {
       host: vm.host,
+      ...hostKeysOf(vm.host),
       hostSize: vm.hostSize,
       ...(cicd.jenkins.httpPort !== undefined ? { httpPort: cicd.jenkins.httpPort } : {}),
       ...(cicd.jenkins.agentPort !== undefined ? { agentPort: cicd.jenkins.agentPort } : {}),
@@ -274,6 +282,7 @@ export function buildDelivery(
     const vm = vmOf("sonarqube");
     layer.sonarqube = new SonarQubeHost("sonarqube", {
       host: vm.host,
+      ...hostKeysOf(vm.host),
       hostSize: vm.hostSize,
       ...(cicd.sonarqube.httpPort !== undefined ? { httpPort: cicd.sonarqube.httpPort } : {}),
       ...(cicd.sonarqube.version !== undefined ? { version: cicd.sonarqube.version } : {}),
@@ -286,6 +295,7 @@ export function buildDelivery(
     const vm = vmOf("harbor");
     const harbor = new HarborHost("harbor", {
       host: vm.host,
+      ...hostKeysOf(vm.host),
       hostSize: vm.hostSize,
       // Swarm nodes pull over the address they can reach: the private one inside one cloud
       // network (its firewall admits clientCidrs, e.g. the VPC), the public one across clouds.
@@ -306,7 +316,8 @@ export function buildDelivery(
       layer.harborTrust = new RegistryTrust(
         "harbor-trust",
         {
-          hosts: nodes,
+          // The cluster's own hosts: they come with its host key pins (none pinned again here).
+          hosts: cluster.hosts,
           registry: harbor.registry,
           caCertificate: harbor.caCertificate.apply((pem) => pem ?? ""),
         },

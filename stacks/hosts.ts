@@ -78,7 +78,7 @@ function labHostKey(hosts: Extract<HostsConfig, { kind: "lab" }>): string | unde
 
 function existingServers(
   group: { user: string; port: number; servers: ExistingServerArgs[] | HostsExistingServer[] },
-  bastion: { host: string; port?: number; user?: string } | undefined,
+  bastion: { host: string; port?: number; user?: string; hostKey?: string } | undefined,
   dialErrorLimit: number | undefined,
   privateKey: pulumi.Input<string>,
 ): SwarmHost[] {

@@ -148,6 +148,8 @@ export function buildStack(
     installDocker: clusterConfig.installDocker,
     registryMirrors: clusterConfig.registryMirrors,
     insecureRegistries: clusterConfig.insecureRegistries,
+    hostKeys: clusterConfig.hostKeys,
+    acceptHostKeys: clusterConfig.acceptHostKeys,
   };
   const definedSettings = Object.fromEntries(
     Object.entries(swarmSettings).filter(([, value]) => value !== undefined),
@@ -168,13 +170,7 @@ export function buildStack(
     secrets.composeSecrets ?? {},
     options.baseDir ?? process.cwd(),
   );
-  const delivery = buildDelivery(
-    config,
-    cluster,
-    [...hosts.managers, ...hosts.workers],
-    secrets,
-    hosts.alicloud,
-  );
+  const delivery = buildDelivery(config, cluster, secrets, hosts.alicloud);
 
   const tools = (["gitlab", "jenkins", "sonarqube", "harbor"] as const).flatMap((tool) => {
     const component = delivery[tool];

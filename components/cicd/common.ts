@@ -19,9 +19,10 @@ import {
   resolveRequirements,
 } from "./validate";
 import { IMAGES, PINNED_VERSIONS, imageRef } from "./versions";
+import { HostKeyOptions, pinHostKeys, validateHostKeyArgs } from "../ssh/hostKeys";
 
-/** Arguments every delivery-platform host takes. */
-export interface CicdHostCommonArgs {
+/** Arguments every delivery-platform host takes (with `hostKeys` and `acceptHostKeys`, as on the SwarmCluster). */
+export interface CicdHostCommonArgs extends HostKeyOptions {
   /** The host the tool runs on (usually its own VM from `AwsHosts`, `AlicloudHosts` or `existingHosts`). Required. */
   host: SwarmHost;
   /**
@@ -77,6 +78,32 @@ export function planCommon(
     healthTimeoutSeconds,
     requirements: resolveRequirements(tool, args.requirements, args.hostSize),
   };
+}
+
+/** The component's type name in messages and pins ("GitLabHost") from its type token. */
+export const componentOf = (type: string): string => type.split(":").pop() ?? type;
+
+/**
+ * `hostKeys` and `acceptHostKeys` of a delivery-platform component against the hosts it reaches
+ * (its own host, and e.g. JenkinsHost's `authorizeOn`); throws a ValidationError.
+ */
+export function planHostKeys(type: string, args: HostKeyOptions, hosts: SwarmHost[]): void {
+  validateHostKeyArgs(args, hosts, componentOf(type));
+}
+
+/**
+ * The plan with its host's SSH key pinned (ssh/hostKeys.ts): every command built from the plan
+ * reaches the host with the pinned key and only after the pin checked it.
+ */
+export function withPinnedHost<P extends CommonPlan>(
+  parent: pulumi.Resource,
+  type: string,
+  name: string,
+  plan: P,
+  args: HostKeyOptions,
+): P {
+  const [host] = pinHostKeys({ component: componentOf(type), name, parent }, [plan.host], args);
+  return { ...plan, host };
 }
 
 /** The image of `tool`: the given tag (checked) or the pinned one, as "repository:tag". */

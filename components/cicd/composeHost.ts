@@ -13,11 +13,12 @@ import {
 import { asRemoteCommand } from "../shell";
 import { TOKENS, withTokenAliases } from "../tokens";
 import { readComposeSource } from "../workloads/composeSource";
+import { HostKeyOptions, pinHostKeys, validateHostKeyArgs } from "../ssh/hostKeys";
 
 const TYPE = TOKENS.ComposeHost.type;
 
-/** Arguments of {@link ComposeHost}. */
-export interface ComposeHostArgs {
+/** Arguments of {@link ComposeHost} (with `hostKeys` and `acceptHostKeys`, as on the SwarmCluster). */
+export interface ComposeHostArgs extends HostKeyOptions {
   /** The host (outside the swarm or not) that runs the project, e.g. from `existingHosts`. Required. */
   host: SwarmHost;
   /** Compose project name (lowercase letters, digits, '-', '_'). Default: the component name. */
@@ -64,6 +65,7 @@ function validate(name: string, args: ComposeHostArgs): Validated {
   }
   requireEnvNames("environment", args.environment ?? {});
   requireBoolean("removeVolumesOnDelete", args.removeVolumesOnDelete);
+  validateHostKeyArgs(args, [args.host], "ComposeHost");
   return { project, directory, content };
 }
 
@@ -86,6 +88,8 @@ export class ComposeHost extends pulumi.ComponentResource {
   constructor(name: string, args: ComposeHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const { project, directory, content } = validateComponentArgs(TYPE, name, () => validate(name, args));
     super(TYPE, name, {}, withTokenAliases("ComposeHost", opts));
+    // The command reaches the host through its pinned key (ssh/hostKeys.ts), after the pin.
+    const [host] = pinHostKeys({ component: "ComposeHost", name, parent: this }, [args.host], args);
 
     const hasEnv = Object.keys(args.environment ?? {}).length > 0;
     const stdin = pulumi
@@ -95,7 +99,7 @@ export class ComposeHost extends pulumi.ComponentResource {
     this.command = new remote.Command(
       `${name}-compose`,
       {
-        connection: args.host.connection,
+        connection: host.connection,
         create: up,
         update: up,
         delete: asRemoteCommand(
@@ -108,7 +112,7 @@ export class ComposeHost extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: args.host.dependsOn,
+        dependsOn: host.dependsOn,
         // A new project name or directory is a new project: bring the old one down first (both
         // would publish the same ports).
         replaceOnChanges: ["delete"],

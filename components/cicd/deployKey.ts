@@ -12,14 +12,17 @@ import {
 } from "./scripts/deployGate";
 import { asRemoteCommand } from "../shell";
 import { TOKENS, withTokenAliases } from "../tokens";
+import { HostKeyOptions, pinHostKeys, validateHostKeyArgs } from "../ssh/hostKeys";
 
 const TYPE = TOKENS.DeployKey.type;
 
-/** Arguments of {@link DeployKey}. */
-export interface DeployKeyArgs {
+/** Arguments of {@link DeployKey} (with `hostKeys` and `acceptHostKeys`, as on the SwarmCluster). */
+export interface DeployKeyArgs extends HostKeyOptions {
   /**
    * Swarm managers on which the key is authorized, for the SSH user of each host's connection
-   * (that user must be allowed to use Docker there). Required, non-empty.
+   * (that user must be allowed to use Docker there). Give the cluster's own hosts
+   * (`SwarmCluster.managerHost`, or managers from `SwarmCluster.hosts`): they come with the
+   * cluster's host key pins and are not pinned again; other hosts are pinned here. Required, non-empty.
    */
   managers: SwarmHost[];
   /** The pipeline's OpenSSH public key ("ssh-ed25519 AAAA..."), e.g. `JenkinsHost.deployPublicKey`. Required. */
@@ -93,12 +96,14 @@ export class DeployKey extends pulumi.ComponentResource {
       if (args.publicKey === undefined)
         fail("publicKey", undefined, "Give the pipeline's OpenSSH public key.");
       requireDeployTargets("targets", args.targets);
+      validateHostKeyArgs(args, args.managers, "DeployKey");
     });
     super(TYPE, name, {}, withTokenAliases("DeployKey", opts));
     this.marker = `pulumi-swarm-deploy-${name.replace(/[^A-Za-z0-9_-]/g, "-")}`;
     this.gatePath = gatePath(this.marker);
     this.managerNames = args.managers.map((m) => m.name);
-    for (const manager of args.managers) {
+    const managers = pinHostKeys({ component: "DeployKey", name, parent: this }, args.managers, args);
+    for (const manager of managers) {
       authorizeGatedKey(
         this,
         `${name}-${manager.name}`,

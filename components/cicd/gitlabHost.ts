@@ -8,6 +8,8 @@ import {
   checkedAddress,
   composeDeployCommand,
   planCommon,
+  planHostKeys,
+  withPinnedHost,
   plannedImage,
   preflightCommand,
   whenDone,
@@ -87,6 +89,7 @@ export interface GitLabPlan extends CommonPlan {
 /** Validates {@link GitLabHostArgs} (throws a ValidationError) and applies the defaults. */
 export function planGitLab(args: GitLabHostArgs): GitLabPlan {
   const common = planCommon("GitLab", args, 1200);
+  planHostKeys(TYPE, args, [common.host]);
   requireUsablePassword("rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE);
   const httpPort = args.httpPort ?? 9999;
   const sshPort = args.sshPort ?? 2222;
@@ -142,8 +145,10 @@ export class GitLabHost extends pulumi.ComponentResource {
   readonly ports: CicdPort[];
 
   constructor(name: string, args: GitLabHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = validateComponentArgs(TYPE, name, () => planGitLab(args));
+    const planned = validateComponentArgs(TYPE, name, () => planGitLab(args));
     super(TYPE, name, {}, withTokenAliases("GitLabHost", opts));
+    // Every command below reaches the host through its pinned key (ssh/hostKeys.ts).
+    const plan = withPinnedHost(this, TYPE, name, planned, args);
 
     const password = adminPassword(this, name, "rootPassword", args.rootPassword, GITLAB_PASSWORD_RULE, {
       type: TYPE,

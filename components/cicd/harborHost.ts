@@ -10,6 +10,8 @@ import {
   generatedSecret,
   hostCommand,
   planCommon,
+  planHostKeys,
+  withPinnedHost,
   preflightCommand,
   whenDone,
 } from "./common";
@@ -128,6 +130,7 @@ export interface HarborPlan extends CommonPlan {
 /** Validates {@link HarborHostArgs} (throws a ValidationError) and applies the defaults. */
 export function planHarbor(args: HarborHostArgs): HarborPlan {
   const common = planCommon("Harbor", args, 900);
+  planHostKeys(TYPE, args, [common.host]);
   requireUsablePassword("adminPassword", args.adminPassword, HARBOR_PASSWORD_RULE);
   requireBoolean("withTrivy", args.withTrivy);
   const tlsOn = args.tls ?? true;
@@ -223,8 +226,10 @@ export class HarborHost extends pulumi.ComponentResource {
   readonly pullCredentials?: CredentialsOutput;
 
   constructor(name: string, args: HarborHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = validateComponentArgs(TYPE, name, () => planHarbor(args));
+    const planned = validateComponentArgs(TYPE, name, () => planHarbor(args));
     super(TYPE, name, {}, withTokenAliases("HarborHost", opts));
+    // Every command below reaches the host through its pinned key (ssh/hostKeys.ts).
+    const plan = withPinnedHost(this, TYPE, name, planned, args);
 
     const password = adminPassword(this, name, "adminPassword", args.adminPassword, HARBOR_PASSWORD_RULE, {
       type: TYPE,

@@ -12,6 +12,8 @@ import {
   generatedSecret,
   hostCommand,
   planCommon,
+  planHostKeys,
+  componentOf,
   plannedImage,
   preflightCommand,
   webUrl,
@@ -39,6 +41,7 @@ import {
 } from "./jenkinsPipelines";
 import { asRemoteCommand, renderBundle } from "../shell";
 import { requireDistinctPorts } from "./validate";
+import { pinHostKeys } from "../ssh/hostKeys";
 import { TOKENS, withTokenAliases } from "../tokens";
 
 const TYPE = TOKENS.JenkinsHost.type;
@@ -124,6 +127,7 @@ export function planJenkins(args: JenkinsHostArgs): JenkinsPlan {
   const image = plannedImage("version", args.version, "jenkins");
   const authorizeOn = args.authorizeOn ?? [];
   requireManagers("authorizeOn", authorizeOn, true);
+  planHostKeys(TYPE, args, [common.host, ...authorizeOn]);
   const pipelines = args.pipelines ?? [];
   requirePipelines("pipelines", pipelines, authorizeOn);
   const deployTargets = args.deployTargets ?? pipelineTargets(pipelines);
@@ -196,8 +200,16 @@ export class JenkinsHost extends pulumi.ComponentResource {
   }
 
   constructor(name: string, args: JenkinsHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = validateComponentArgs(TYPE, name, () => planJenkins(args));
+    const planned = validateComponentArgs(TYPE, name, () => planJenkins(args));
     super(TYPE, name, {}, withTokenAliases("JenkinsHost", opts));
+    // Its own host and the managers it authorizes the deploy key on, each reached through its
+    // pinned key (ssh/hostKeys.ts); managers from SwarmCluster.hosts keep the cluster's pins.
+    const [host, ...authorizeOn] = pinHostKeys(
+      { component: componentOf(TYPE), name, parent: this },
+      [planned.host, ...planned.authorizeOn],
+      args,
+    );
+    const plan = { ...planned, host, authorizeOn };
 
     const key = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
     const privateKey = pulumi.secret(key.privateKeyOpenssh);

@@ -174,12 +174,20 @@ export function pipelineConfig(
       webhookTokens[i],
     ]),
   );
+  // The manager's host key as the connection pins it (JenkinsHost hands in the pinned host): the
+  // pipeline's ssh then checks it too, instead of trusting the first key it sees.
   const connection = manager
-    ? pulumi.all([manager.connection.host, manager.connection.port ?? 22, manager.connection.user ?? "root"])
-    : pulumi.output(["", 22, "root"] as [string, number, string]);
+    ? pulumi.all([
+        manager.connection.host,
+        manager.connection.port ?? 22,
+        manager.connection.user ?? "root",
+        manager.connection.hostKey,
+      ])
+    : pulumi.output(["", 22, "root", undefined] as [string, number, string, string | undefined]);
   return pulumi
     .all([deployPrivateKey, connection, pulumi.all(resolved)])
-    .apply(([key, [host, port, user], values]) => {
+    .apply(([key, [host, port, user, hostKey], values]) => {
+      const pinned = hostKey ? hostKey.trim().split(/\s+/).slice(0, 2).join(" ") : undefined;
       const files: { name: string; content: string }[] = [];
       const secrets: string[] = [];
       const addSecret = (name: string, content: string) => {
@@ -217,7 +225,7 @@ export function pipelineConfig(
           content: renderPipelineScript({
             repository,
             service: p.service,
-            manager: { host, port: Number(port), user },
+            manager: { host, port: Number(port), user, ...(pinned ? { hostKey: pinned } : {}) },
             context: p.context,
             dockerfile: p.dockerfile,
           }),

@@ -11,6 +11,7 @@ import {
 } from "../validation";
 import { asRemoteCommand } from "../shell";
 import { TOKENS, withTokenAliases } from "../tokens";
+import { HostKeyOptions, pinHostKeys, validateHostKeyArgs } from "../ssh/hostKeys";
 import {
   DOCKER_CERTS_DIR,
   renderTrustScript,
@@ -25,9 +26,13 @@ export {
   renderUntrustScript,
 } from "./scripts/registryTrust";
 
-/** Arguments of {@link RegistryTrust}. */
-export interface RegistryTrustArgs {
-  /** Hosts whose dockerd must trust the registry: every swarm node that pulls from it. Required, non-empty. */
+/** Arguments of {@link RegistryTrust} (with `hostKeys` and `acceptHostKeys`, as on the SwarmCluster). */
+export interface RegistryTrustArgs extends HostKeyOptions {
+  /**
+   * Hosts whose dockerd must trust the registry: every swarm node that pulls from it. Give
+   * `SwarmCluster.hosts`: they come with the cluster's host key pins and are not pinned again;
+   * other hosts are pinned here. Required, non-empty.
+   */
   hosts: SwarmHost[];
   /** The registry as image references name it, "host" or "host:port" (e.g. `HarborHost.registry`). Required. */
   registry: pulumi.Input<string>;
@@ -81,6 +86,7 @@ export class RegistryTrust extends pulumi.ComponentResource {
       if (args.caCertificate === undefined)
         fail("caCertificate", undefined, "Give the CA certificate (PEM).");
       if (isKnown(args.caCertificate)) requireCaCertificate("caCertificate", args.caCertificate);
+      validateHostKeyArgs(args, args.hosts, "RegistryTrust");
     });
     super(TOKENS.RegistryTrust.type, name, {}, withTokenAliases("RegistryTrust", opts));
     owner.resource = this;
@@ -90,7 +96,8 @@ export class RegistryTrust extends pulumi.ComponentResource {
     const ca = checkedInput("caCertificate", args.caCertificate, requireCaCertificate, owner);
     const stdin = pulumi.secret(pulumi.output(ca).apply((pem) => `${(pem ?? "").trim()}\n`));
     this.hostNames = args.hosts.map((host) => host.name);
-    for (const host of args.hosts) {
+    const hosts = pinHostKeys({ component: "RegistryTrust", name, parent: this }, args.hosts, args);
+    for (const host of hosts) {
       new remote.Command(
         `${name}-${host.name}`,
         {

@@ -9,6 +9,8 @@ import {
   generatedSecret,
   hostCommand,
   planCommon,
+  planHostKeys,
+  withPinnedHost,
   plannedImage,
   preflightCommand,
   webUrl,
@@ -61,6 +63,7 @@ export interface SonarQubePlan extends CommonPlan {
 /** Validates {@link SonarQubeHostArgs} (throws a ValidationError) and applies the defaults. */
 export function planSonarQube(args: SonarQubeHostArgs): SonarQubePlan {
   const common = planCommon("SonarQube", args, 600);
+  planHostKeys(TYPE, args, [common.host]);
   requireUsablePassword("adminPassword", args.adminPassword, SONARQUBE_PASSWORD_RULE);
   const httpPort = args.httpPort ?? 9000;
   requireDistinctPorts([["httpPort", httpPort]]);
@@ -85,8 +88,10 @@ export class SonarQubeHost extends pulumi.ComponentResource {
   readonly ports: CicdPort[];
 
   constructor(name: string, args: SonarQubeHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    const plan = validateComponentArgs(TYPE, name, () => planSonarQube(args));
+    const planned = validateComponentArgs(TYPE, name, () => planSonarQube(args));
     super(TYPE, name, {}, withTokenAliases("SonarQubeHost", opts));
+    // Every command below reaches the host through its pinned key (ssh/hostKeys.ts).
+    const plan = withPinnedHost(this, TYPE, name, planned, args);
 
     const password = adminPassword(this, name, "adminPassword", args.adminPassword, SONARQUBE_PASSWORD_RULE, {
       type: TYPE,

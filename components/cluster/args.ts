@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterNetwork } from "../hosts/clusterNetwork";
+import type { HostKeyOptions } from "../ssh/hostKeys";
 import { SwarmNodeArgs } from "./types";
 
 /** Arguments of {@link SwarmCluster}. */
-export interface SwarmClusterArgs {
+export interface SwarmClusterArgs extends HostKeyOptions {
   /** The nodes: hosts with their role, labels and availability. An odd number of managers (1, 3, 5 or 7). */
   nodes: SwarmNodeArgs[];
   /** Install Docker Engine (distribution packages) on hosts that lack it. Default: true. */
@@ -83,22 +84,6 @@ export interface SwarmClusterArgs {
    * when none is pinned). Default: none.
    */
   dockerSshOpts?: string[];
-  /**
-   * SSH host keys: "pin" keeps one per host in state (the host's `connection.hostKey` when given,
-   * else the key the host presents on first contact) and checks it on every preview, up and
-   * refresh: a changed key stops the run before anything runs on that host, with an error naming
-   * both fingerprints. Every command, node resource and the Docker provider then connect with the
-   * pinned key. "off": no pins (connections check a host key only when `connection.hostKey` is
-   * given). Default: "pin".
-   */
-  hostKeys?: "pin" | "off";
-  /**
-   * Host key changes accepted on purpose, by host name: the new key's fingerprint as the refusal
-   * printed it (`{ "node-1": "SHA256:..." }`), e.g. after a host was rebuilt. On a host met for the
-   * first time it is the fingerprint expected (checked out of band). Ignored for hosts whose
-   * `connection.hostKey` is given (change that instead). Default: none.
-   */
-  acceptHostKeys?: Record<string, string>;
 }
 
 /**

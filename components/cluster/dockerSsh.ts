@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SshConnection } from "../hosts/types";
 import { checkedLate, type CheckOwner } from "../validation";
-import { dockerSshOptions, plainConnection, type PlainConnection } from "./sshOptions";
+import { dockerSshOptions, plainConnection, type PlainConnection } from "../ssh/sshOptions";
 
 // The ssh options themselves live in sshOptions.ts (free of @pulumi/pulumi, so the dynamic
 // providers that use them serialize small); re-exported here, where they always were.
-export { dockerSshDir, dockerSshOptions, writeKeyFile, writeKnownHosts } from "./sshOptions";
+export { dockerSshDir, dockerSshOptions, writeKeyFile, writeKnownHosts } from "../ssh/sshOptions";
 
 function plain(conn: SshConnection): pulumi.Output<PlainConnection> {
   return pulumi

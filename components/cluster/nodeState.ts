@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SshConnection } from "../hosts/types";
 import type { NodeAvailability, NodeRole } from "./types";
 import { nodeStateProvider } from "./nodeProvider";
+import type { ResolvedConnection } from "../ssh/sshOptions";
 
 /**
  * What a swarm node holds that can drift, as one resource with a real read (see nodeProvider.ts):
@@ -68,18 +69,8 @@ export interface NodeStateOutputs extends Omit<NodeStateInputs, "unlock"> {
   nodeId: string;
 }
 
-/** A resolved SSH connection (the @pulumi/command shape, plain values). */
-export interface ResolvedConnection {
-  host: string;
-  port?: number;
-  user?: string;
-  privateKey?: string;
-  privateKeyPassword?: string;
-  password?: string;
-  hostKey?: string;
-  perDialTimeout?: number;
-  proxy?: ResolvedConnection;
-}
+// A resolved SSH connection (the @pulumi/command shape, plain values) lives with the ssh options.
+export type { ResolvedConnection };
 
 /** One swarm node's drift-prone state, read over SSH (type `pulumi-nodejs:dynamic:Resource`, kind `swarm:cluster:Node`). */
 export class SwarmNodeState extends pulumi.dynamic.Resource {

@@ -5,8 +5,7 @@
  * seconds to serialize on every run and some 150 KB in the state per resource).
  */
 import { spawn } from "child_process";
-import type { ResolvedConnection } from "./nodeState";
-import { dockerSshOptions, plainConnection as plain } from "./sshOptions";
+import { dockerSshOptions, plainConnection as plain, type ResolvedConnection } from "../ssh/sshOptions";
 import { asRemoteCommand } from "../shell/remote";
 
 /**

@@ -19,7 +19,7 @@ import {
   validateHostKeyArgs,
   validateSwarmSettings,
 } from "./validate";
-import { HostKeyPin, pinnedHost } from "./hostKeyPin";
+import { pinHostKeys } from "../ssh/hostKeys";
 import { asRemoteCommand, withRerunMarker } from "../shell";
 import { renderPrepareScript } from "./scripts/prepare";
 import { renderInitScript } from "./scripts/init";
@@ -83,6 +83,12 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
   private readonly dockerProvider?: docker.Provider;
   /** The manager the cluster is administered through (for `docker stack deploy` and the like). */
   readonly managerHost: SwarmHost;
+  /**
+   * The nodes' hosts in config order, with their pinned host keys and the pins in `dependsOn`:
+   * give these (or `managerHost`) to components that act on the nodes (`RegistryTrust`,
+   * `DeployKey`, `JenkinsHost.authorizeOn`), which then use these pins instead of pinning again.
+   */
+  readonly hosts: SwarmHost[];
   /** Names of the manager hosts, in config order. */
   readonly managerNames: string[];
   /** True when nodes advertise addresses in different networks (overlays default to encrypted). */
@@ -121,32 +127,19 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     owner.resource = this;
     this.clusterName = name;
 
-    // Host keys pinned in state (hostKeyPin.ts): every connection below takes the pinned key, so
-    // nothing reaches a host before its pin checked the key the host presents.
-    const pin = (host: SwarmHost): SwarmHost =>
-      (args.hostKeys ?? "pin") === "off"
-        ? host
-        : pinnedHost(
-            host,
-            new HostKeyPin(
-              `${name}-${host.name}-host-key`,
-              {
-                cluster: name,
-                host: host.name,
-                connection: host.connection,
-                ...(args.acceptHostKeys?.[host.name] !== undefined
-                  ? { accept: args.acceptHostKeys[host.name] }
-                  : {}),
-              },
-              { parent: this, dependsOn: host.dependsOn ?? [] },
-            ),
-          );
+    // Host keys pinned in state (ssh/hostKeys.ts): every connection below takes the pinned keys
+    // (host and bastion), so nothing reaches a host before its pins checked the keys presented.
+    const pinned = pinHostKeys(
+      { component: "SwarmCluster", name, parent: this },
+      args.nodes.map((node) => node.host),
+      args,
+    );
     // An advertiseAddr given as an Output is held to validateNodes' rule when it resolves; every
     // script below takes the checked value, so none runs with a bad one.
     const nodes: SwarmNodeArgs[] = args.nodes.map((node, i) => ({
       ...node,
       host: {
-        ...pin(node.host),
+        ...pinned[i],
         advertiseAddr: checkedInput(
           `nodes[${i}].host.advertiseAddr`,
           node.host.advertiseAddr,
@@ -400,6 +393,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
       .apply((ids) => Object.fromEntries(nodes.map((n, i) => [n.host.name, ids[i]])));
     this.ready = configured;
     this.managerHost = first.host;
+    this.hosts = nodes.map((node) => node.host);
     this.managerNames = managers.map((m) => m.host.name);
     this.spansNetworks = spansNetworks;
     this.dataPathPort = dataPathPort;

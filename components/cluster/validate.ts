@@ -2,6 +2,7 @@ import type { SwarmClusterArgs } from "./args";
 import { SwarmNodeArgs } from "./types";
 import { requireDataPathPort } from "../hosts/firewall";
 import { fail, isHostAddress, isIpv4Cidr, isKnown, requireBoolean, requireDnsLabel } from "../validation";
+import { validateHostKeyArgs as validateSshHostKeyArgs } from "../ssh/hostKeys";
 
 /** Raft keeps working with a majority of managers; beyond seven, each write costs more than it protects. */
 export const MAX_MANAGERS = 7;
@@ -303,35 +304,11 @@ export function validateSwarmSettings(args: {
   });
 }
 
-const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
-
-/** `hostKeys` and `acceptHostKeys`: known words, host names of this cluster, SHA-256 fingerprints. */
+/** `hostKeys` and `acceptHostKeys`: known words, host names of this cluster (or its bastions), SHA-256 fingerprints. */
 export function validateHostKeyArgs(args: SwarmClusterArgs): void {
-  if (args.hostKeys !== undefined && args.hostKeys !== "pin" && args.hostKeys !== "off")
-    fail("hostKeys", args.hostKeys, 'Use "pin" (default) or "off".');
-  const accept = args.acceptHostKeys;
-  if (accept === undefined) return;
-  if (accept === null || typeof accept !== "object" || Array.isArray(accept))
-    fail("acceptHostKeys", accept, 'Use { "<host name>": "SHA256:..." }.');
-  const names = new Set(args.nodes.map((n) => n.host.name));
-  for (const [host, fingerprint] of Object.entries(accept)) {
-    if (!names.has(host))
-      fail(
-        `acceptHostKeys["${host}"]`,
-        host,
-        `Use the name of one of this cluster's hosts: ${[...names].join(", ")}.`,
-      );
-    if (typeof fingerprint !== "string" || !FINGERPRINT.test(fingerprint))
-      fail(
-        `acceptHostKeys["${host}"]`,
-        fingerprint,
-        'Use the SHA-256 fingerprint the refusal printed, e.g. "SHA256:" followed by 43 characters (ssh-keygen -lf <key>.pub).',
-      );
-  }
-  if (args.hostKeys === "off")
-    fail(
-      "acceptHostKeys",
-      accept,
-      'Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.',
-    );
+  validateSshHostKeyArgs(
+    args,
+    args.nodes.map((n) => n.host),
+    "cluster",
+  );
 }

@@ -13,7 +13,7 @@ import {
   requireDnsLabel,
   requirePort,
 } from "../validation";
-import { requireBastionAddress } from "./hostChecks";
+import { requireBastionAddress, requireHostKey } from "./hostChecks";
 
 /** Arguments shared by `AwsHosts` and `AlicloudHosts`. */
 export interface CloudHostsCommonArgs {
@@ -75,6 +75,8 @@ export interface CommonPlan {
   user: string;
   /** The bastion's address, checked now when known or when it resolves; undefined without a bastion. */
   bastionHost?: pulumi.Input<string>;
+  /** The bastion's given host key, checked the same way; undefined when none is given. */
+  bastionHostKey?: pulumi.Input<string>;
 }
 
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
@@ -139,9 +141,12 @@ export function planCommon(
   if (!/^[a-z_][a-z0-9_-]*$/.test(user))
     fail("sshUser", user, 'Use a plain login name such as "ubuntu" or "root".');
   let bastionHost: pulumi.Input<string> | undefined;
+  let bastionHostKey: pulumi.Input<string> | undefined;
   if (args.bastion !== undefined) {
     bastionHost = checkedInput("bastion.host", args.bastion.host, requireBastionAddress, owner);
     requirePort("bastion.port", args.bastion.port ?? 22);
+    if (args.bastion.hostKey !== undefined)
+      bastionHostKey = checkedInput("bastion.hostKey", args.bastion.hostKey, requireHostKey, owner);
   }
   const dial = args.dialErrorLimit ?? 60;
   if (!Number.isInteger(dial) || dial < -1 || dial === 0) {
@@ -166,7 +171,15 @@ export function planCommon(
   };
   const rules = swarmFirewallRules(firewall, owner);
   const hostNames = Array.from({ length: args.count }, (_, i) => `${prefix}-${i + 1}`);
-  return { hostNames, zoneCount, mode, rules, user, ...(bastionHost !== undefined ? { bastionHost } : {}) };
+  return {
+    hostNames,
+    zoneCount,
+    mode,
+    rules,
+    user,
+    ...(bastionHost !== undefined ? { bastionHost } : {}),
+    ...(bastionHostKey !== undefined ? { bastionHostKey } : {}),
+  };
 }
 
 /** The key pair the hosts use: the given one, or one generated with @pulumi/tls (private key secret). */
@@ -201,15 +214,15 @@ export function hostKeys(
 }
 
 /**
- * The SSH connection of one host: direct to `address`, or through the bastion (at `bastionHost`,
- * the checked address from the plan; default: `args.bastion.host`).
+ * The SSH connection of one host: direct to `address`, or through the bastion (at the plan's
+ * checked `bastionHost`, default `args.bastion.host`, with its checked `bastionHostKey` when given).
  */
 export function hostConnection(
   args: CloudHostsCommonArgs,
   address: pulumi.Input<string>,
   user: string,
   privateKey: pulumi.Output<string>,
-  bastionHost?: pulumi.Input<string>,
+  checked: Pick<CommonPlan, "bastionHost" | "bastionHostKey"> = {},
 ): SshConnection {
   const bastion = args.bastion;
   return {
@@ -221,10 +234,11 @@ export function hostConnection(
     ...(bastion
       ? {
           proxy: {
-            host: bastionHost ?? bastion.host,
+            host: checked.bastionHost ?? bastion.host,
             port: bastion.port ?? 22,
             user: bastion.user ?? user,
             privateKey: bastion.privateKey !== undefined ? pulumi.secret(bastion.privateKey) : privateKey,
+            ...(checked.bastionHostKey !== undefined ? { hostKey: checked.bastionHostKey } : {}),
           },
         }
       : {}),

@@ -56,7 +56,7 @@ export function groupHosts(
     return {
       name: hostName,
       connection: {
-        ...hostConnection(args, sshAddress, plan.user, keys.privateKey, plan.bastionHost),
+        ...hostConnection(args, sshAddress, plan.user, keys.privateKey, plan),
         // The instance's generated host key when it was launched with it (cloudHostKeys.ts); an
         // Output that resolves to undefined leaves the key unset, as if it were not given.
         ...(hostKeys[i] !== undefined ? { hostKey: hostKeys[i] as pulumi.Output<string> } : {}),

@@ -22,6 +22,11 @@ export interface BastionArgs {
   user?: string;
   /** Private key for the bastion (made secret). Default: the server's key. */
   privateKey?: pulumi.Input<string>;
+  /**
+   * The bastion's SSH host public key ("ssh-ed25519 AAAA..."), verified on every hop. Default: none
+   * (the component that reaches the servers learns it on first contact and pins it, `hostKeys: "pin"`).
+   */
+  hostKey?: pulumi.Input<string>;
 }
 
 /** A server you already have (any cloud or on-premises), reached over SSH. */
@@ -38,7 +43,11 @@ export interface ExistingServerArgs {
   privateKey?: pulumi.Input<string>;
   /** Passphrase of the private key, made secret. Default: none. */
   privateKeyPassword?: pulumi.Input<string>;
-  /** Expected SSH host public key; when omitted the host key is not checked. Default: none. */
+  /**
+   * Expected SSH host public key ("ssh-ed25519 AAAA..."). Default: none (the component that reaches
+   * the server learns it on first contact and pins it, `hostKeys: "pin"`; with `hostKeys: "off"` it
+   * is not checked).
+   */
   hostKey?: pulumi.Input<string>;
   /**
    * Address other swarm nodes reach this one on (2377, 7946, 4789). Default: `host`. Set the
@@ -137,6 +146,26 @@ function existingServers(servers: ExistingServerArgs[], defaults: ExistingHostsD
     );
   }
   const seen = new Set<string>();
+  // One checked address per bastion given: servers behind the same bastion share it, so a bastion
+  // whose address is an Output is still one bastion (one host key pin) for the components.
+  const bastions = new Map<
+    BastionArgs,
+    { argument: string; host: pulumi.Input<string>; hostKey?: pulumi.Input<string> }
+  >();
+  const checkedBastion = (argument: string, bastion: BastionArgs) => {
+    let checked = bastions.get(bastion);
+    if (!checked) {
+      checked = {
+        argument,
+        host: checkedInput(`${argument}.host`, bastion.host, requireBastionAddress),
+        ...(bastion.hostKey !== undefined
+          ? { hostKey: checkedInput(`${argument}.hostKey`, bastion.hostKey, requireHostKey) }
+          : {}),
+      };
+      bastions.set(bastion, checked);
+    }
+    return checked;
+  };
   return servers.map((server, index) => {
     const at = `servers[${index}]`;
     requireDnsLabel(`${at}.name`, server.name);
@@ -168,7 +197,10 @@ function existingServers(servers: ExistingServerArgs[], defaults: ExistingHostsD
       privateKey,
       nonEmptyKey("Give the server's SSH private key, or `defaults.privateKey` for all servers."),
     );
-    const bastion = server.bastion ?? defaults.bastion;
+    const bastion = server.bastion
+      ? checkedBastion(`${at}.bastion`, server.bastion)
+      : defaults.bastion && checkedBastion("defaults.bastion", defaults.bastion);
+    const bastionArgs = server.bastion ?? defaults.bastion;
     const connection: SshConnection = {
       host,
       port,
@@ -181,19 +213,19 @@ function existingServers(servers: ExistingServerArgs[], defaults: ExistingHostsD
         ? { hostKey: checkedInput(`${at}.hostKey`, server.hostKey, requireHostKey) }
         : {}),
       ...(defaults.dialErrorLimit !== undefined ? { dialErrorLimit: defaults.dialErrorLimit } : {}),
-      ...(bastion ? { proxy: bastionConnection(`${at}.bastion`, bastion, user, checkedKey) } : {}),
+      ...(bastion && bastionArgs ? { proxy: bastionConnection(bastion, bastionArgs, user, checkedKey) } : {}),
     };
     return { name: server.name, connection, advertiseAddr };
   });
 }
 
 function bastionConnection(
-  at: string,
+  checked: { argument: string; host: pulumi.Input<string>; hostKey?: pulumi.Input<string> },
   bastion: BastionArgs,
   serverUser: string,
   serverKey: pulumi.Input<string>,
 ): NonNullable<SshConnection["proxy"]> {
-  const host = checkedInput(`${at}.host`, bastion.host, requireBastionAddress);
+  const at = checked.argument;
   const port = bastion.port ?? 22;
   requirePort(`${at}.port`, port);
   const key =
@@ -205,9 +237,10 @@ function bastionConnection(
           nonEmptyKey("Give the bastion's SSH private key, or leave it out to use the server's."),
         );
   return {
-    host,
+    host: checked.host,
     port,
     user: bastion.user ?? serverUser,
     privateKey: pulumi.secret(key),
+    ...(checked.hostKey !== undefined ? { hostKey: checked.hostKey } : {}),
   };
 }

@@ -1,6 +1,6 @@
 /** The schema of `pulumi-swarm:cicd`: the delivery platform's tools and their hosts. */
 import { z } from "zod";
-import { bool, cidr, int, nonEmptyList, port, str, swarmName } from "./fields";
+import { bool, cidr, fingerprintMap, hostKeysMode, int, nonEmptyList, port, str, swarmName } from "./fields";
 
 const toolHost = {
   /** AWS instance type (hosts.kind aws). */
@@ -44,6 +44,10 @@ export const cicdSchema = z.strictObject({
     cidr(),
     'List who may reach the tools\' ports, e.g. ["203.0.113.0/24", "172.31.0.0/16"] (users and the swarm\'s network).',
   ).optional(),
+  // The tools' hostKeys / acceptHostKeys: pins of each tool VM's host key (accepted by the VM's
+  // host name, "<tool>-1"); the swarm nodes keep the cluster's pins.
+  hostKeys: hostKeysMode().optional(),
+  acceptHostKeys: fingerprintMap().optional(),
   gitlab: z
     .strictObject(
       {

@@ -1,7 +1,19 @@
 /** The schema of `pulumi-swarm:cluster`: the swarm's size, labels and settings, held to SwarmCluster's own rules. */
 import { z } from "zod";
 import { rules } from "../../index";
-import { bool, cidr, dnsLabel, int, labelMap, nonEmptyList, oneOf, ruled, str } from "./fields";
+import {
+  bool,
+  cidr,
+  dnsLabel,
+  fingerprintMap,
+  hostKeysMode,
+  int,
+  labelMap,
+  nonEmptyList,
+  oneOf,
+  ruled,
+  str,
+} from "./fields";
 
 const oddCounts = Array.from({ length: rules.MAX_MANAGERS }, (_, i) => i + 1).filter((n) =>
   rules.isValidManagerCount(n),
@@ -47,6 +59,9 @@ export const clusterSchema = z.strictObject({
       error: 'Use a list such as ["registry.internal:5000"].',
     })
     .optional(),
+  // SwarmCluster's hostKeys / acceptHostKeys (names: the node host names, or "bastion:<address>").
+  hostKeys: hostKeysMode().optional(),
+  acceptHostKeys: fingerprintMap().optional(),
 });
 
 /** The parsed `pulumi-swarm:cluster` (defaults applied). */

@@ -230,7 +230,42 @@ export function crossChecks(cfg: StackConfig, ctx: Ctx): void {
       );
     }
   }
+  hostKeyChecks(cfg, ctx);
   pipelineChecks(cfg, ctx);
+}
+
+/** acceptHostKeys name hosts that are pinned, and only while pins are on. */
+function hostKeyChecks(cfg: StackConfig, ctx: Ctx): void {
+  const cicd = cfg[CONFIG_KEYS.cicd];
+  const cluster = cfg[CONFIG_KEYS.cluster];
+  const C = CONFIG_KEYS.cluster;
+  // A tool VM's key is accepted by its host name ("<tool>-1"); each tool takes its own entry.
+  const toolHosts = CICD_TOOLS.filter((t) => cicd[t] !== undefined).map(toolHostName);
+  for (const host of Object.keys(cicd.acceptHostKeys ?? {})) {
+    if (!toolHosts.includes(host))
+      issue(
+        ctx,
+        [CONFIG_KEYS.cicd, "acceptHostKeys", host],
+        host,
+        toolHosts.length > 0
+          ? `Use the host name of one of the tools' VMs: ${toolHosts.join(", ")} (the swarm nodes' keys are accepted under ${C}.acceptHostKeys).`
+          : `No tool is configured, so no tool VM's key can be accepted; remove it (the swarm nodes' keys are accepted under ${C}.acceptHostKeys).`,
+      );
+  }
+  if (cicd.hostKeys === "off" && cicd.acceptHostKeys !== undefined)
+    issue(
+      ctx,
+      [CONFIG_KEYS.cicd, "acceptHostKeys"],
+      cicd.acceptHostKeys,
+      'Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.',
+    );
+  if (cluster.hostKeys === "off" && cluster.acceptHostKeys !== undefined)
+    issue(
+      ctx,
+      [C, "acceptHostKeys"],
+      cluster.acceptHostKeys,
+      'Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.',
+    );
 }
 
 /** Pipelines need a repository to clone, and webhooks need pipelines cloned from the stack's GitLab. */
@@ -269,6 +304,9 @@ function pipelineChecks(cfg: StackConfig, ctx: Ctx): void {
       "Webhooks connect GitLab projects to Jenkins jobs: add cicd.jenkins.pipelines with gitProject, or remove webhooks.",
     );
 }
+
+/** The host name of a tool's VM (a one-host cloud group named after the tool). */
+export const toolHostName = (tool: string): string => `${tool}-1`;
 
 function uniqueNames(ctx: Ctx, servers: { name: string; address: string }[], at: (string | number)[]): void {
   const names = new Map<string, number>();

@@ -59,6 +59,20 @@ export const labelMap = stringMap('Use a map of label names to values, e.g. { ti
   },
 );
 
+/** `hostKeys`: pin the SSH host keys of the hosts a layer reaches (default), or not. */
+export const hostKeysMode = () => oneOf(["pin", "off"] as const);
+
+const FINGERPRINTS_FIX =
+  'Use a map of host names to the fingerprints the refusal printed, e.g. { "prod-2": "SHA256:..." }.';
+
+/** `acceptHostKeys`: host name (or "bastion:<address>") -> fingerprint, each held to the components' rule. */
+export const fingerprintMap = () =>
+  z.record(
+    z.string({ error: FINGERPRINTS_FIX }),
+    ruled(str(FINGERPRINTS_FIX), rules.requireHostKeyFingerprint),
+    { error: FINGERPRINTS_FIX },
+  );
+
 /** A swarm object name (network, service, stack) as Docker accepts it. */
 export const swarmName = (what: string) =>
   str(`Use a ${what} name of letters, digits, '_', '.' or '-' (starting with a letter or digit).`).regex(

@@ -88,6 +88,10 @@ const bastion = z.strictObject(
     host: hostAddress("Use the bastion's IPv4 address or DNS name."),
     port: port().optional(),
     user: loginUser().optional(),
+    hostKey: ruled(
+      str('Use the bastion\'s SSH host public key line, e.g. "ssh-ed25519 AAAA...".'),
+      rules.requireHostKey,
+    ).optional(),
   },
   { error: 'Use { host: "203.0.113.5", user: "ubuntu" }.' },
 );

@@ -39,6 +39,11 @@ export interface MockRun {
   ofType(type: string): RecordedResource[];
   /** The one resource with this name; throws when there is none or several. */
   named(name: string): RecordedResource;
+  /**
+   * Names of the resources the last resource registered under `name` depends on, as the runtime
+   * sent them to the engine (explicit `dependsOn` and the inputs' own dependencies).
+   */
+  dependenciesOf(name: string): string[];
 }
 
 /**
@@ -71,9 +76,28 @@ export async function installMocks(behaviour: MockBehaviour = {}): Promise<MockR
     "test",
     behaviour.preview ?? false,
   );
+  // The registration request carries the dependencies the engine would order steps by; the mocks'
+  // newResource does not see them, so they are read off the request on its way to the mock monitor.
+  const dependencies = new Map<string, string[]>();
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource: (req: RegisterRequest, callback: unknown) => unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    dependencies.set(
+      req.getName(),
+      req.getDependenciesList().map((urn) => urn.split("::").pop() ?? urn),
+    );
+    return register(req, callback);
+  };
   return {
     resources,
     calls,
+    dependenciesOf: (name) => {
+      const found = dependencies.get(name);
+      if (!found) throw new Error(`no resource named ${name} was registered`);
+      return found;
+    },
     ofType: (type) => resources.filter((r) => r.type === type),
     named: (name) => {
       const found = resources.filter((r) => r.name === name);
@@ -81,6 +105,12 @@ export async function installMocks(behaviour: MockBehaviour = {}): Promise<MockR
       return found[0];
     },
   };
+}
+
+/** The part of a RegisterResourceRequest read above. */
+interface RegisterRequest {
+  getName(): string;
+  getDependenciesList(): string[];
 }
 
 /** Resolves an Output to its value; fails the test when the value never becomes known. */

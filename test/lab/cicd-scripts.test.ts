@@ -603,9 +603,15 @@ http:
         trust = await EngineStack.create("registry-trust", trustProgram(swarmNodes()));
         const first = await trust.up();
         expect(first.error).toBeUndefined();
-        expect(first.changes).toEqual({ create: 5 }); // the stack, the component, 3 commands
+        // The stack, the component, 3 host key pins (these nodes come from no SwarmCluster: the
+        // RegistryTrust pins them itself, their given keys verified), 3 commands.
+        expect(first.changes).toEqual({ create: 8 });
         const state = (await trust.stack.exportStack()).deployment as { resources: StateResource[] };
         trustCommands = state.resources.filter((r) => r.type === "command:remote:Command");
+        const pins = state.resources.filter((r) => r.urn.endsWith("-host-key"));
+        expect(pins.map((p) => [p.urn.split("::").pop(), p.outputs.source]).sort()).toEqual(
+          swarmNodes().map((h) => [`registry-trust-${h.name}-host-key`, "given"]),
+        );
         expect(trustCommands.map((c) => c.urn.split("::").pop()).sort()).toEqual(
           swarmNodes().map((h) => `registry-trust-${h.name}`),
         );
@@ -685,7 +691,7 @@ http:
         const host = workers[1];
         const without = await trust.up(trustProgram(swarmNodes().filter((h) => h.name !== host)));
         expect(without.error).toBeUndefined();
-        expect(without.changes).toEqual({ delete: 1 });
+        expect(without.changes).toEqual({ delete: 2 }); // its command and its pin
         expect((await lab.ssh(host, `test -e /etc/docker/certs.d/${REGISTRY}`)).code).toBe(1);
         const refused = await lab.ssh(host, `docker pull ${IMAGE}`);
         expect(refused.code).not.toBe(0);
@@ -693,7 +699,7 @@ http:
 
         const back = await trust.up(trustProgram(swarmNodes()));
         expect(back.error).toBeUndefined();
-        expect(back.changes).toEqual({ create: 1 });
+        expect(back.changes).toEqual({ create: 2 });
         const pulled = await lab.ssh(host, `docker pull ${IMAGE}`);
         expect(pulled.stderr).toBe("");
         expect(pulled.code).toBe(0);

@@ -4,13 +4,18 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import * as current from "../../index";
-import { fingerprintOf, normalizeKey, presentedKey } from "../../components/cluster/hostKeyProvider";
+import { fingerprintOf, normalizeKey, presentedKey } from "../../components/ssh/hostKeyProvider";
 import type { SwarmHost } from "../../components/hosts/types";
 import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 
 /** The library as users have it before host keys were pinned (main when this branch started). */
 const BEFORE_PINS = "1651dd5";
+/**
+ * The library with the cluster's pins in components/cluster/ (pin inputs `cluster`, no bastion pins),
+ * before they moved to components/ssh/ and were shared with the delivery platform's components.
+ */
+const PINS_IN_CLUSTER = "bb52882";
 
 jest.setTimeout(30 * 60_000);
 
@@ -30,9 +35,12 @@ interface StateResource {
  * Host keys pinned in state, through the REAL engine (lab 121: 1 manager + 1 worker).
  *
  * 1. Upgrade hazard: a stack made by the library before pins (the manager with a given hostKey,
- *    the worker without) is taken over by the current library. The plan must replace and delete
- *    nothing: the two pins are created, the given key's connections do not change at all, and the
- *    learned host's resources update in place (their connection gains the pinned key).
+ *    the worker without) is taken over by the library with pins (at bb52882). The plan must
+ *    replace and delete nothing: the two pins are created, the given key's connections do not
+ *    change at all, and the learned host's resources update in place (their connection gains the
+ *    pinned key). Then the current library (pins shared with the delivery platform, in
+ *    components/ssh/) takes it over: only the two pins update in place (new inputs and provider
+ *    code), they keep their keys, and no command runs again.
  * 2. The worker's sshd gets a new host key: the next `pulumi up` and `pulumi refresh` refuse with
  *    the host, both fingerprints and the fix, and nothing logs in to that host; accepting the
  *    new fingerprint with `acceptHostKeys` works and the preview after it is clean.
@@ -45,6 +53,7 @@ describeLab(
     let stack: EngineStack | undefined;
     let releaseSshDir = () => {};
     let oldCode = "";
+    let pinsCode = "";
     const timings: string[] = [];
     const settings: { reconcile: string; accept: Record<string, string> } = { reconcile: "", accept: {} };
 
@@ -97,15 +106,6 @@ describeLab(
       if (!found) throw new Error(`no pin for ${hostName}`);
       return found.outputs as { hostKey: string; fingerprint: string; source: string; given: string };
     };
-    /** "Accepted publickey" lines in a host's sshd log after `offset`: logins, i.e. anything run there. */
-    const logins = (name: string, offset: number) =>
-      fs
-        .readFileSync(path.join(lab.host(name).dir, "sshd.log"), "utf8")
-        .slice(offset)
-        .split("\n")
-        .filter((l) => l.includes("Accepted publickey"));
-    const logSize = (name: string) => fs.statSync(path.join(lab.host(name).dir, "sshd.log")).size;
-
     /**
      * The library before pins connects to a host without a hostKey with ssh's
      * `StrictHostKeyChecking=accept-new` and the user's own ~/.ssh/known_hosts (ssh finds it through
@@ -130,6 +130,12 @@ describeLab(
         `git -C ${REPO} archive ${BEFORE_PINS} components index.ts package.json | tar -x -C ${oldCode}`,
       ]);
       fs.symlinkSync(path.join(REPO, "node_modules"), path.join(oldCode, "node_modules"));
+      pinsCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-pins-in-cluster-"));
+      await run("bash", [
+        "-c",
+        `git -C ${REPO} archive ${PINS_IN_CLUSTER} components index.ts package.json | tar -x -C ${pinsCode}`,
+      ]);
+      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(pinsCode, "node_modules"));
     });
 
     afterAll(async () => {
@@ -138,21 +144,29 @@ describeLab(
       await forgetLabHostKeys();
       releaseSshDir();
       if (oldCode) fs.rmSync(oldCode, { recursive: true, force: true });
+      if (pinsCode) fs.rmSync(pinsCode, { recursive: true, force: true });
       await lab?.release();
     });
 
-    it("upgrade from the library before pins: 2 pins created, 0 deleted, 0 replaced; only the learned host's commands run again; preview after is clean", async () => {
+    it("upgrade from the library before pins: 2 pins created, 0 deleted, 0 replaced; only the learned host's commands run again; then to the shared pins: only the pins update; preview after is clean", async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const old = require(path.join(oldCode, "index")) as Library;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pinned = require(path.join(pinsCode, "index")) as Library;
       expect(old.SwarmCluster).not.toBe(current.SwarmCluster);
+      expect(pinned.SwarmCluster).not.toBe(current.SwarmCluster);
       stack = await EngineStack.create("swarm-host-keys", program(old, false), `lab${LAB_ID}`);
       const first = await op("up 1 (library at 1651dd5: no pins)", () => engine().up(program(old, false)));
       expect(Object.keys(first.changes)).toEqual(["create"]);
       const before = await resources();
       expect(before.some((r) => r.urn.endsWith("-host-key"))).toBe(false);
 
-      const preview = await op("preview (current library)", () => engine().preview(program(current, true)));
-      const up = await op("up 2 (current library: pins)", () => engine().up(program(current, true)));
+      const preview = await op(`preview (library at ${PINS_IN_CLUSTER}: pins)`, () =>
+        engine().preview(program(pinned, true)),
+      );
+      const up = await op(`up 2 (library at ${PINS_IN_CLUSTER}: pins)`, () =>
+        engine().up(program(pinned, true)),
+      );
       const [h1, h2] = lab.hosts.map((h) => h.name);
       for (const r of [preview, up]) {
         expect(Object.keys(r.changes).filter((k) => k !== "update" && k !== "create")).toEqual([]);
@@ -195,6 +209,30 @@ describeLab(
       expect(await pinOf(h1)).toMatchObject({ hostKey: labKey, source: "given" });
       expect(await pinOf(h2)).toMatchObject({ hostKey: labKey, source: "learned", given: "" });
 
+      // The current library: the pins moved to components/ssh/ (inputs component/owner instead of
+      // cluster, new provider code). They update in place and keep their keys; nothing else runs.
+      const beforeShared = await resources();
+      const shared = await op("up 3 (current library: shared pins)", () =>
+        engine().up(program(current, true)),
+      );
+      console.log(`engine summary of the move: ${JSON.stringify(shared.changes)}`);
+      expect(Object.keys(shared.changes)).toEqual(["update"]);
+      expect(shared.output).not.toMatch(/\b(deleted|replaced|create-replacement|delete-replaced)\b/);
+      const movedUpdated = [...shared.output.matchAll(/~\s+[\w:/-]+ (\S+) updated/g)].map((m) => m[1]);
+      console.log(`up 3 updated: ${movedUpdated.join(", ")}`);
+      expect(movedUpdated.length).toBe(shared.changes.update);
+      expect(movedUpdated.filter((n) => n.endsWith("-host-key")).sort()).toEqual(
+        [`hk-${h1}-host-key`, `hk-${h2}-host-key`].sort(),
+      );
+      // No command ran again (a dynamic node or swarm resource may carry new provider code).
+      const commands = new Set(
+        beforeShared.filter((r) => r.type === "command:remote:Command").map((r) => r.urn.split("::").pop()),
+      );
+      expect(movedUpdated.filter((n) => commands.has(n))).toEqual([]);
+      expect(ids(await resources())).toEqual(ids(beforeShared));
+      expect(await pinOf(h1)).toMatchObject({ hostKey: labKey, source: "given" });
+      expect(await pinOf(h2)).toMatchObject({ hostKey: labKey, source: "learned", given: "" });
+
       const again = await op("preview (after the upgrade)", () => engine().preview(program(current, true)));
       expect(again.changes).toEqual({});
     });
@@ -203,23 +241,13 @@ describeLab(
       const target = lab.hosts[1];
       const oldKey = normalizeKey(lab.hostPublicKey)!;
       // The worker's sshd gets a new host key (a rebuilt machine, or someone in between).
-      const keyFile = path.join(target.dir, "swapped_host_key");
-      fs.rmSync(keyFile, { force: true });
-      fs.rmSync(`${keyFile}.pub`, { force: true });
-      await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyFile]);
-      const newKey = normalizeKey(fs.readFileSync(`${keyFile}.pub`, "utf8"))!;
-      const config = path.join(target.dir, "sshd_config");
-      fs.writeFileSync(
-        config,
-        fs.readFileSync(config, "utf8").replace(/^HostKey .*$/m, `HostKey ${keyFile}`),
-      );
-      await lab.sh(target.name, 'kill -HUP "$(cat /run/sshd.pid)"');
+      const newKey = normalizeKey(await lab.newHostKey(target.name))!;
       const conn = { host: target.ip, user: "root", privateKey: lab.privateKey };
       expect(await eventually(30, async () => (await presentedKey(conn, oldKey)) === newKey)).toBe(true);
 
       // Work that would run on the worker (reconcile re-applies every node): refused before it starts.
       settings.reconcile = "after-key-change";
-      const offset = logSize(target.name);
+      const offset = lab.sshdLogSize(target.name);
       const refused = await op(
         "up (worker's host key changed)",
         () => engine().up(program(current, true)),
@@ -232,12 +260,12 @@ describeLab(
       ];
       for (const text of expectedText) expect(refused.output + (refused.error ?? "")).toContain(text);
       console.log(`the refusal, as the engine printed it:\n${(refused.error ?? "").slice(-1200)}`);
-      expect(logins(target.name, offset)).toEqual([]);
+      expect(lab.loginsSince(target.name, offset)).toEqual([]);
 
       const refresh = await op("refresh (worker's host key changed)", () => engine().refresh(), false);
       expect(refresh.ok).toBe(false);
       expect(refresh.output + (refresh.error ?? "")).toContain(expectedText[0]);
-      expect(logins(target.name, offset)).toEqual([]);
+      expect(lab.loginsSince(target.name, offset)).toEqual([]);
       // The pin in state is still the old key: neither run took the new one.
       expect((await pinOf(target.name)).hostKey).toBe(oldKey);
 
@@ -246,7 +274,7 @@ describeLab(
       const accepted = await op("up (new key accepted)", () => engine().up(program(current, true)));
       expect(Object.keys(accepted.changes)).toEqual(["update"]);
       expect(await pinOf(target.name)).toMatchObject({ hostKey: newKey, source: "accepted" });
-      expect(logins(target.name, offset).length).toBeGreaterThan(0);
+      expect(lab.loginsSince(target.name, offset).length).toBeGreaterThan(0);
       const nodes = await lab.nodes(lab.hosts[0].name);
       expect(nodes.map((n) => `${n.hostname} ${n.state}`).sort()).toEqual(
         lab.hosts.map((h) => `${h.name} ready`).sort(),

@@ -206,6 +206,49 @@ export class Lab {
     return result.stdout;
   }
 
+  /**
+   * Gives one host's sshd a new Ed25519 host key (a rebuilt machine, or someone in between): its
+   * own sshd_config points at a fresh key and sshd re-reads it. Returns the new public key line.
+   */
+  async newHostKey(name: string): Promise<string> {
+    const host = this.host(name);
+    const keyFile = path.join(host.dir, "swapped_host_key");
+    fs.rmSync(keyFile, { force: true });
+    fs.rmSync(`${keyFile}.pub`, { force: true });
+    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyFile]);
+    const config = path.join(host.dir, "sshd_config");
+    fs.writeFileSync(config, fs.readFileSync(config, "utf8").replace(/^HostKey .*$/m, `HostKey ${keyFile}`));
+    await this.sh(name, 'kill -HUP "$(cat /run/sshd.pid)"');
+    return fs.readFileSync(`${keyFile}.pub`, "utf8").trim();
+  }
+
+  /** Size of a host's sshd log now: pass it to {@link loginsSince}. */
+  sshdLogSize(name: string): number {
+    return fs.statSync(path.join(this.host(name).dir, "sshd.log")).size;
+  }
+
+  /** "Accepted publickey" lines of a host's sshd log after `offset`: logins, i.e. anything run there. */
+  loginsSince(name: string, offset: number): string[] {
+    return fs
+      .readFileSync(path.join(this.host(name).dir, "sshd.log"), "utf8")
+      .slice(offset)
+      .split("\n")
+      .filter((l) => l.includes("Accepted publickey"));
+  }
+
+  /** Rejects SSH (22 and the second port) from this machine to a host, in the host's own netns. */
+  async blockSshFromMachine(name: string): Promise<void> {
+    const ns = this.host(name).netns;
+    for (const port of [22, this.info.altSshPort]) {
+      const rule = ["INPUT", "-p", "tcp", "-s", this.info.gateway, "--dport", String(port), "-j", "REJECT"];
+      const present = await run("ip", ["netns", "exec", ns, "iptables", "-C", ...rule]).then(
+        () => true,
+        () => false,
+      );
+      if (!present) await run("ip", ["netns", "exec", ns, "iptables", "-A", ...rule]);
+    }
+  }
+
   /** `docker node ls` on a manager, parsed. */
   async nodes(manager: string): Promise<NodeRow[]> {
     const out = await this.sh(

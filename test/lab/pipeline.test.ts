@@ -71,7 +71,8 @@ describeLab(
         const key = new DeployKey(
           "ci",
           {
-            managers: [hosts[0]],
+            // The cluster's own manager: it comes with the cluster's host key pin, not pinned again.
+            managers: [cluster.managerHost],
             publicKey: deployPublicKey,
             targets: [{ service: SERVICE, repository: REPOSITORY }],
           },
@@ -269,6 +270,15 @@ describeLab(
       expect(Object.keys(up.changes)).toEqual(["create"]);
       const marker = up.outputs.marker.value as string;
       expect(marker).toBe("pulumi-swarm-deploy-ci");
+      // The deploy key reaches the manager through the cluster's pin: none of its own, and its
+      // command waits for the cluster's.
+      const state = (await engine().stack.exportStack()).deployment as {
+        resources: { urn: string; dependencies?: string[] }[];
+      };
+      const named = (name: string) => state.resources.find((r) => r.urn.endsWith(`::${name}`));
+      expect(state.resources.filter((r) => /::ci-.*host-key$/.test(r.urn))).toEqual([]);
+      const managerPin = named(`pl-${MANAGER}-host-key`)!.urn;
+      expect(named(`ci-${MANAGER}`)!.dependencies).toContain(managerPin);
       const keys = await lab.sh(MANAGER, "cat /root/.ssh/authorized_keys");
       expect(keys).toBe(
         `restrict,command="/root/.pulumi-swarm/deploy-gate-${marker}" ${deployPublicKey.split(" ").slice(0, 2).join(" ")} ${marker}\n`,

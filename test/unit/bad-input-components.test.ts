@@ -296,6 +296,12 @@ const add = (
   add(C, "defaults.dialErrorLimit", -2, existing(servers(), { dialErrorLimit: -2 }));
   add(C, "servers[0].bastion.host", "bastion host", existing(servers({ bastion: { host: "bastion host" } })));
   add(C, "servers[0].bastion.port", 0, existing(servers({ bastion: { host: "203.0.113.1", port: 0 } })));
+  add(
+    C,
+    "servers[0].bastion.hostKey",
+    "not a host key",
+    existing(servers({ bastion: { host: "203.0.113.1", hostKey: "not a host key" } })),
+  );
   add(C, "servers[0].hostKey", "not a host key", existing(servers({ hostKey: "not a host key" })), {
     message:
       'servers[0].hostKey: received "not a host key". Use the server\'s SSH host public key line, e.g. "ssh-ed25519 AAAA..." (its /etc/ssh/ssh_host_ed25519_key.pub).',
@@ -755,6 +761,13 @@ for (const [C, make] of [
   add(C, "hostSize.diskGiB", 1, make({ hostSize: { cpus: 16, memoryGiB: 64, diskGiB: 1 } }));
   add(C, "httpPort", 0, make({ httpPort: 0 }));
   add(C, "version", "latest!", make({ version: "latest!" }));
+  add(C, "hostKeys", "maybe", make({ hostKeys: "maybe" }), {
+    message: 'hostKeys: received "maybe". Use "pin" (default) or "off".',
+  });
+  add(C, 'acceptHostKeys["ci-9"]', "ci-9", make({ acceptHostKeys: { "ci-9": `SHA256:${"A".repeat(43)}` } }), {
+    message: `acceptHostKeys["ci-9"]: received "ci-9". Use the name of one of this ${C}'s hosts: ci-1.`,
+  });
+  add(C, 'acceptHostKeys["ci-1"]', "MD5:aa", make({ acceptHostKeys: { "ci-1": "MD5:aa" } }));
 }
 add("GitLabHost", "sshPort", 9999, gitlab({ sshPort: 9999 }));
 add("GitLabHost", "sshPort", 70000, gitlab({ sshPort: 70000 }));
@@ -826,6 +839,19 @@ add("SonarQubeHost", "postgresVersion", "17 alpine", sonar({ postgresVersion: "1
   add(C, "caCertificate", "not a certificate", trust({ caCertificate: "not a certificate" }), {
     received: "(not PEM)",
   });
+  add(C, "hostKeys", "maybe", trust({ hostKeys: bad("maybe") }));
+  add(
+    C,
+    "acceptHostKeys",
+    { "node-1": `SHA256:${"A".repeat(43)}` },
+    trust({
+      hostKeys: "off",
+      acceptHostKeys: { "node-1": `SHA256:${"A".repeat(43)}` },
+    }),
+    {
+      message: `acceptHostKeys: received {"node-1":"SHA256:${"A".repeat(43)}"}. Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.`,
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ import {
 } from "../helpers/mocks";
 import type { SwarmHost } from "../../components/hosts/types";
 
+// Each host key pin serializes its dynamic provider's code once: seconds on a loaded machine.
+jest.setTimeout(60_000);
+
 const GENERATED = "Gen-Pass_12.abcdefghijklm";
 const DB_GENERATED = "DbPass0123456789abcdefghijklmnop";
 const JENKINS_INITIAL = "0123456789abcdef0123456789abcdef";
@@ -36,6 +39,7 @@ const SECRETS = [
 
 const COMMAND = "command:remote:Command";
 const RANDOM = "random:index/randomPassword:RandomPassword";
+const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 
 /** Decodes a recorded stdin bundle into file name -> content. */
 function bundleOf(resource: RecordedResource): Record<string, string> {
@@ -134,6 +138,7 @@ describe("delivery platform components (mocks)", () => {
       expect(childList("gl-")).toEqual(
         sorted([
           [RANDOM, "gl-admin-password"],
+          [DYNAMIC, "gl-gitlab-vm-host-key"],
           [COMMAND, "gl-preflight"],
           [COMMAND, "gl-deploy"],
         ]),
@@ -205,7 +210,7 @@ describe("delivery platform components (mocks)", () => {
         children("gl2-")
           .map((r) => r.name)
           .sort(),
-      ).toEqual(["gl2-deploy", "gl2-preflight"]);
+      ).toEqual(["gl2-deploy", "gl2-gitlab-2-host-key", "gl2-preflight"]);
       const files = bundleOf(run.named("gl2-deploy"));
       expect(files["gitlab.env"]).toBe("GITLAB_ROOT_PASSWORD=given-Pass-1\n");
       // The password goes to the 0600 env file only, never into compose.yaml (positive control above).
@@ -233,6 +238,8 @@ describe("delivery platform components (mocks)", () => {
       expect(childList("jk-")).toEqual(
         sorted([
           ["tls:index/privateKey:PrivateKey", "jk-deploy-key"],
+          [DYNAMIC, "jk-jenkins-vm-host-key"],
+          [DYNAMIC, "jk-mgr-1-host-key"],
           [COMMAND, "jk-preflight"],
           [COMMAND, "jk-config"],
           [COMMAND, "jk-deploy"],
@@ -293,6 +300,7 @@ describe("delivery platform components (mocks)", () => {
         sorted([
           [RANDOM, "sq-admin-password"],
           [RANDOM, "sq-db-password"],
+          [DYNAMIC, "sq-sonar-vm-host-key"],
           [COMMAND, "sq-preflight"],
           [COMMAND, "sq-deploy"],
           [COMMAND, "sq-admin-password"],
@@ -333,6 +341,7 @@ describe("delivery platform components (mocks)", () => {
           ["tls:index/privateKey:PrivateKey", "hb-tls-key"],
           ["tls:index/certRequest:CertRequest", "hb-tls-csr"],
           ["tls:index/locallySignedCert:LocallySignedCert", "hb-tls-cert"],
+          [DYNAMIC, "hb-harbor-vm-host-key"],
           [COMMAND, "hb-preflight"],
           [COMMAND, "hb-deploy"],
         ]),
@@ -383,7 +392,7 @@ describe("delivery platform components (mocks)", () => {
         children("trust-")
           .map((r) => r.name)
           .sort(),
-      ).toEqual(["trust-node-1", "trust-node-2"]);
+      ).toEqual(["trust-node-1", "trust-node-1-host-key", "trust-node-2", "trust-node-2-host-key"]);
       const node1 = run.named("trust-node-1");
       expect(node1.inputs.create).toBe(
         asRemoteCommand(cicd.trust.renderTrustScript("node-1", "10.0.1.5:8443"), { root: true }),
@@ -409,7 +418,7 @@ describe("delivery platform components (mocks)", () => {
         children("hbp-")
           .map((r) => r.name)
           .sort(),
-      ).toEqual(["hbp-db-password", "hbp-deploy", "hbp-preflight"]);
+      ).toEqual(["hbp-db-password", "hbp-deploy", "hbp-harbor-p-host-key", "hbp-preflight"]);
       expect(Object.keys(bundleOf(run.named("hbp-deploy")))).toEqual(["harbor.yml"]);
       expect(await valueOf(hb.registry)).toBe("10.0.1.6");
       expect(await valueOf(hb.url)).toBe("http://10.0.1.6");

@@ -18,6 +18,9 @@ import {
 } from "../helpers/mocks";
 import type { SwarmHost } from "../../components/hosts/types";
 
+// Each host key pin serializes its dynamic provider's code once: seconds on a loaded machine.
+jest.setTimeout(60_000);
+
 const GENERATED = "GenPass0123456789abcdefghijklmnop";
 const DEPLOY_PRIVATE =
   "-----BEGIN TEST-ONLY OPENSSH PRIVATE KEY-----\nDEPLOYKEYSECRET\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -26,6 +29,8 @@ const GIT_TOKEN = "gitTokenSecret0123";
 const API_TOKEN = "glpat-ApiTokenSecret01";
 const SECRETS = [GENERATED, "DEPLOYKEYSECRET", ROBOT_SECRET, GIT_TOKEN, API_TOKEN, "SSHKEYSECRET"];
 const COMMAND = "command:remote:Command";
+/** The key the mocked pins learn for a host. */
+const learnedKey = (host: string) => `ssh-ed25519 AAAAC3${Buffer.from(host).toString("base64")}`;
 const HARBOR_SHA = "3f1c3d9a2b7e4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5";
 
 function bundleOf(resource: RecordedResource): Record<string, string> {
@@ -74,6 +79,9 @@ describe("delivery pipeline wiring (mocks)", () => {
         }
         if (type === COMMAND && name.endsWith("-admin-password"))
           return { ...inputs, stdout: "x", stderr: "" };
+        // A host key pin "learns" a key made from the host's name.
+        if (type === "pulumi-nodejs:dynamic:Resource" && inputs.kind === "swarm:cluster:HostKey")
+          return { ...inputs, hostKey: learnedKey(String(inputs.host)) };
         return undefined;
       },
     });
@@ -138,6 +146,8 @@ describe("delivery pipeline wiring (mocks)", () => {
       "pj-config",
       "pj-deploy",
       "pj-deploy-key",
+      "pj-jenkins-vm-host-key",
+      "pj-mgr-1-host-key",
       "pj-preflight",
       "pj-webhook-api",
       "pj-webhook-web",
@@ -192,14 +202,16 @@ describe("delivery pipeline wiring (mocks)", () => {
       parsed.jobs.map((j: { script: string }) => /^pipelineJob\('([^']+)'\)/.exec(j.script)?.[1]),
     ).toEqual(["web", "api"]);
 
-    // The job runs the library's own pipeline script, deploying through the manager of authorizeOn[0].
+    // The job runs the library's own pipeline script, deploying through the manager of authorizeOn[0],
+    // whose host key it checks: the one JenkinsHost pinned for that manager.
     expect(files["pipeline.web.sh"]).toBe(
       pipeline.renderPipelineScript({
         repository: "10.0.0.13/team/web",
         service: "web",
-        manager: { host: "10.0.0.11", port: 22, user: "deploy" },
+        manager: { host: "10.0.0.11", port: 22, user: "deploy", hostKey: learnedKey("mgr-1") },
       }),
     );
+    expect(files["pipeline.web.sh"]).toContain("StrictHostKeyChecking=yes");
     // The deploy key may roll exactly the pipelines' services to their repositories.
     expect(run.named("pj-authorize-mgr-1").inputs.create).toBe(
       asRemoteCommand(

@@ -12,7 +12,7 @@ import {
   fingerprintOf,
   normalizeKey,
   type HostKeyInputs,
-} from "../../components/cluster/hostKeyProvider";
+} from "../../components/ssh/hostKeyProvider";
 import { launchedWith } from "../../components/hosts/cloudHostKeys";
 import { renderCloudUserData } from "../../components/hosts/scripts/cloudinit";
 import type { SwarmHost } from "../../components/hosts/types";
@@ -48,7 +48,8 @@ describe("host key helpers (pure)", () => {
   it("names the host, both fingerprints and the deliberate fix in the refusal", () => {
     const inputs: HostKeyInputs = {
       kind: "swarm:cluster:HostKey",
-      cluster: "prod",
+      component: "SwarmCluster",
+      owner: "prod",
       host: "node-2",
       connection: { host: "10.0.0.2", user: "root", privateKey: "PRIVATE-KEY" },
       given: "",
@@ -67,6 +68,31 @@ describe("host key helpers (pure)", () => {
     const given = changedKeyMessage({ ...inputs, given: old }, old, now);
     expect(given).toContain("put the new key there");
     expect(given).not.toContain("acceptHostKeys");
+  });
+
+  it("names a delivery-platform component and a bastion the same way, with the fix on that component", () => {
+    const inputs: HostKeyInputs = {
+      kind: "swarm:cluster:HostKey",
+      component: "ComposeHost",
+      owner: "tools",
+      host: "bastion:198.51.100.5",
+      connection: { host: "198.51.100.5", port: 22, user: "ubuntu", privateKey: "PRIVATE-KEY" },
+      given: "",
+      accept: "",
+    };
+    const old = learned("old");
+    const now = learned("new");
+    const message = changedKeyMessage(inputs, old, now);
+    expect(message).toMatch(
+      /^ComposeHost "tools": the SSH host key of bastion "bastion:198\.51\.100\.5" \(ubuntu@198\.51\.100\.5:22\) is not the pinned one: pinned SHA256:\S+ \(ssh-ed25519\), the bastion now presents SHA256:\S+ \(ssh-ed25519\)\. Nothing was run through this bastion\./,
+    );
+    expect(message).toContain(
+      `accept it with acceptHostKeys: { "bastion:198.51.100.5": "${fingerprintOf(now)}" } on the ComposeHost and run pulumi up`,
+    );
+    expect(changedKeyMessage({ ...inputs, given: old }, old, now)).toContain(
+      "The pinned key is the one given in the bastion's hostKey (connection.proxy.hostKey)",
+    );
+    expect(message).not.toContain("PRIVATE-KEY");
   });
 
   it("tells an instance launched with the user data from one launched before it (every recorded form)", () => {

@@ -93,7 +93,7 @@ const CASES: [string, () => Config, string][] = [
   [
     "a mistyped key",
     edit(existing, (c) => (cluster(c).manager = 3)),
-    "pulumi-swarm:cluster.manager: received an unknown key. Did you mean managers? Known keys here: name, managers, workers, managerLabels, workerLabels, managerAvailability, autolock, encryptOverlays, certExpiry, dataPathPort, defaultAddrPool, defaultAddrPoolMaskLength, hostFirewall, installDocker, registryMirrors, insecureRegistries.",
+    "pulumi-swarm:cluster.manager: received an unknown key. Did you mean managers? Known keys here: name, managers, workers, managerLabels, workerLabels, managerAvailability, autolock, encryptOverlays, certExpiry, dataPathPort, defaultAddrPool, defaultAddrPoolMaskLength, hostFirewall, installDocker, registryMirrors, insecureRegistries, hostKeys, acceptHostKeys.",
   ],
   [
     "a private key in plain config",
@@ -294,6 +294,40 @@ const CASES: [string, () => Config, string][] = [
     "a public key that is no key line",
     edit(aws, (c) => (hosts(c).publicKey = "AAAAC3Nza")),
     'pulumi-swarm:hosts.publicKey: received "AAAAC3Nza". Use an OpenSSH public key line, e.g. "ssh-ed25519 AAAA... me@host".',
+  ],
+  [
+    "a host key mode that is neither pin nor off",
+    edit(existing, (c) => (cluster(c).hostKeys = "trust")),
+    'pulumi-swarm:cluster.hostKeys: received "trust". Use one of "pin", "off".',
+  ],
+  [
+    "an accepted host key that is no SHA-256 fingerprint",
+    edit(existing, (c) => (cluster(c).acceptHostKeys = { "srv-2": "MD5:aa:bb" })),
+    'pulumi-swarm:cluster.acceptHostKeys["srv-2"]: received "MD5:aa:bb". Use the SHA-256 fingerprint the refusal printed, e.g. "SHA256:" followed by 43 characters (ssh-keygen -lf <key>.pub).',
+  ],
+  [
+    "accepted host keys with pins off",
+    edit(existing, (c) => {
+      cluster(c).hostKeys = "off";
+      cluster(c).acceptHostKeys = { "srv-2": `SHA256:${"A".repeat(43)}` };
+    }),
+    `pulumi-swarm:cluster.acceptHostKeys: received {"srv-2":"SHA256:${"A".repeat(43)}"}. Host keys are not pinned with hostKeys: "off"; remove acceptHostKeys or pin.`,
+  ],
+  [
+    "an accepted tool host key for a tool that is not configured",
+    edit(aws, (c) => {
+      c["pulumi-swarm:cicd"] = {
+        clientCidrs: ["203.0.113.0/24"],
+        gitlab: {},
+        acceptHostKeys: { "jenkins-1": `SHA256:${"A".repeat(43)}` },
+      };
+    }),
+    'pulumi-swarm:cicd.acceptHostKeys["jenkins-1"]: received "jenkins-1". Use the host name of one of the tools\' VMs: gitlab-1 (the swarm nodes\' keys are accepted under pulumi-swarm:cluster.acceptHostKeys).',
+  ],
+  [
+    "a bastion host key that is no key line",
+    edit(existing, (c) => (hosts(c).bastion = { host: "198.51.100.5", hostKey: "AAAAC3Nza" })),
+    'pulumi-swarm:hosts.bastion.hostKey: received "AAAAC3Nza". Use the server\'s SSH host public key line, e.g. "ssh-ed25519 AAAA..." (its /etc/ssh/ssh_host_ed25519_key.pub).',
   ],
 ];
 

@@ -28,7 +28,7 @@ describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
       "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 5,
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 44,
       "command:remote:Command": 38, // jenkins-config (JCasC + the pipeline) and harbor-project among them
-      "pulumi-nodejs:dynamic:Resource": 13, // + one host-key pin per swarm node
+      "pulumi-nodejs:dynamic:Resource": 17, // + one host-key pin per swarm node and per tool VM
       "docker:index/network:Network": 2,
       "docker:index/service:Service": 1,
       "pulumi:providers:docker": 1,
@@ -148,6 +148,23 @@ describe("stack prod (stacks/Pulumi.prod.yaml) under mocks", () => {
         .filter((c) => c.name.startsWith("jenkins-authorize-"))
         .map((c) => c.name),
     ).toEqual(["jenkins-authorize-prod-1"]);
+    // The nodes come pinned from the cluster: the trust and the deploy key wait for the cluster's
+    // pins and pin nothing again; each tool VM has its own pin.
+    for (const n of [1, 2, 3, 4, 5, 6])
+      expect(run.dependenciesOf(`harbor-trust-prod-${n}`)).toContain(`prod-prod-${n}-host-key`);
+    expect(run.dependenciesOf("jenkins-authorize-prod-1")).toContain("prod-prod-1-host-key");
+    expect(
+      run
+        .ofType("pulumi-nodejs:dynamic:Resource")
+        .map((r) => r.name)
+        .filter((name) => name.endsWith("-host-key") && !name.startsWith("prod-"))
+        .sort(),
+    ).toEqual([
+      "gitlab-gitlab-1-host-key",
+      "harbor-harbor-1-host-key",
+      "jenkins-jenkins-1-host-key",
+      "sonarqube-sonarqube-1-host-key",
+    ]);
     // Harbor is reached on its private address inside the VPC (instance 10 of the mocks).
     expect(await valueOf(built.outputs.harborRegistry)).toBe("10.0.0.10");
     expect(await valueOf(built.outputs.urls)).toEqual({

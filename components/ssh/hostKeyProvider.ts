@@ -1,6 +1,7 @@
 /*
- * The dynamic provider behind HostKeyPin: the SSH host key of one host, learned once and kept in
- * state (or the given one, verified), checked again on every preview, up and refresh.
+ * The dynamic provider behind HostKeyPin: the SSH host key of one host or bastion, learned once and
+ * kept in state (or the given one, verified), checked again on every preview, up and refresh. The
+ * SwarmCluster and every delivery-platform component pin their hosts with it (hostKeys.ts).
  *
  * Serialized into the state like nodeProvider.ts: it captures code and constants only; the
  * connection (with its private key) arrives as a secret input.
@@ -25,19 +26,23 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ResolvedConnection } from "./nodeState";
-import { dockerSshOptions, plainConnection as plain } from "./sshOptions";
+import { dockerSshOptions, plainConnection as plain, type ResolvedConnection } from "./sshOptions";
 
 /** The value the engine sends for an input that is not known yet (preview). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** The resolved inputs. */
 export interface HostKeyInputs {
-  /** Tells these resources apart from other dynamic resources. */
+  /**
+   * Tells these resources apart from other dynamic resources. It keeps the name it had when only
+   * the cluster pinned keys, so policies written against it still match.
+   */
   kind: "swarm:cluster:HostKey";
-  /** Cluster name. */
-  cluster: string;
-  /** Host name inside the cluster. */
+  /** The owning component's type name, e.g. "SwarmCluster" or "ComposeHost" (shown in errors). */
+  component: string;
+  /** The owning component's name. */
+  owner: string;
+  /** The host's name in the component, or "bastion:<address>[:<port>]" for a bastion. */
   host: string;
   /** SSH to the host (secret). */
   connection: ResolvedConnection;
@@ -176,16 +181,26 @@ export async function presentedKey(
   throw new Error(`could not read the SSH host key of ${target(conn)}: ${last.slice(-500) || "no answer"}`);
 }
 
+/** True for the pin of a bastion (its `host` is "bastion:<address>[:<port>]"). */
+const isBastion = (inputs: Pick<HostKeyInputs, "host">) => inputs.host.startsWith("bastion:");
+
+/** "SwarmCluster "prod"": the component as the errors name it. */
+const ownerOf = (inputs: Pick<HostKeyInputs, "component" | "owner">) =>
+  `${inputs.component} "${inputs.owner}"`;
+
 /** The refusal: the host, both fingerprints, and how to accept a change deliberately. */
 export function changedKeyMessage(inputs: HostKeyInputs, pinned: string, presented: string): string {
   const old = `${fingerprintOf(pinned)} (${pinned.split(" ")[0]})`;
   const now = `${fingerprintOf(presented)} (${presented.split(" ")[0]})`;
-  const head = `SwarmCluster "${inputs.cluster}": the SSH host key of host "${inputs.host}" (${target(inputs.connection)}) is not the pinned one: pinned ${old}, the host now presents ${now}. Nothing was run on this host.`;
+  const bastion = isBastion(inputs);
+  const noun = bastion ? "bastion" : "host";
+  const nothing = bastion ? "Nothing was run through this bastion." : "Nothing was run on this host.";
+  const head = `${ownerOf(inputs)}: the SSH host key of ${noun} "${inputs.host}" (${target(inputs.connection)}) is not the pinned one: pinned ${old}, the ${noun} now presents ${now}. ${nothing}`;
   if (inputs.given !== "")
-    return `${head} The pinned key is the one given in the host's connection.hostKey: if the host's key was changed on purpose, put the new key there; otherwise the connection may be intercepted.`;
+    return `${head} The pinned key is the one given in ${bastion ? "the bastion's hostKey (connection.proxy.hostKey)" : "the host's connection.hostKey"}: if the ${noun}'s key was changed on purpose, put the new key there; otherwise the connection may be intercepted.`;
   return (
-    `${head} If the host was rebuilt or its key rotated on purpose (check the fingerprint on the host: ssh-keygen -lf /etc/ssh/ssh_host_${presented.split(" ")[0].replace(/^ssh-|-sha2-nistp\d+$/g, "")}_key.pub), ` +
-    `accept it with acceptHostKeys: { "${inputs.host}": "${fingerprintOf(presented)}" } on the SwarmCluster and run pulumi up (a plain up, not --refresh). Otherwise do not continue: the connection may be intercepted.`
+    `${head} If the ${noun} was rebuilt or its key rotated on purpose (check the fingerprint on it: ssh-keygen -lf /etc/ssh/ssh_host_${presented.split(" ")[0].replace(/^ssh-|-sha2-nistp\d+$/g, "")}_key.pub), ` +
+    `accept it with acceptHostKeys: { "${inputs.host}": "${fingerprintOf(presented)}" } on the ${inputs.component} and run pulumi up (a plain up, not --refresh). Otherwise do not continue: the connection may be intercepted.`
   );
 }
 
@@ -212,7 +227,7 @@ async function decide(
     // First contact: an `accept` given up front is the fingerprint checked out of band.
     if (inputs.accept !== "" && inputs.accept !== fingerprintOf(presented))
       throw new Error(
-        `SwarmCluster "${inputs.cluster}": host "${inputs.host}" (${target(inputs.connection)}) presents ${fingerprintOf(presented)}, but acceptHostKeys expects ${inputs.accept}. Nothing was run on this host.`,
+        `${ownerOf(inputs)}: ${isBastion(inputs) ? "bastion" : "host"} "${inputs.host}" (${target(inputs.connection)}) presents ${fingerprintOf(presented)}, but acceptHostKeys expects ${inputs.accept}. Nothing was run on this ${isBastion(inputs) ? "bastion" : "host"}.`,
       );
     return out(inputs.accept !== "" ? "accepted" : "learned");
   }
@@ -258,7 +273,7 @@ export const hostKeyProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: HostKeyInputs) {
     // First contact may meet a machine that is still booting: up to 2 minutes.
     const outs = await decide(inputs, undefined, 24);
-    return { id: `${inputs.cluster}/${inputs.host}`, outs };
+    return { id: `${inputs.owner}/${inputs.host}`, outs };
   },
 
   async update(_id: string, olds: HostKeyOutputs, news: HostKeyInputs) {
