@@ -48,7 +48,7 @@ interface StateResource {
 }
 
 /**
- * Late refusals through the REAL engine (lab 171, 1 host), as users run programs: the packed
+ * Late refusals through the REAL engine (lab 181, 1 host), as users run programs: the packed
  * package installed in a project that the CLI runs with the Node.js language host. That host
  * opens a V8 debugger session before every program and records each uncaught error with
  * util.inspect, the two things that once turned a refused Output into a program growing past
@@ -56,9 +56,9 @@ interface StateResource {
  * naming the argument, run nothing on the host, and keep the program's memory small.
  */
 describeLab(
-  "A refused Output argument fails pulumi up at once, through the real engine (lab 171: 1 host)",
+  "A refused Output argument fails pulumi up at once, through the real engine (lab 181: 1 host)",
   () => {
-    const LAB_ID = 171;
+    const LAB_ID = 181;
     /**
      * The program's process is killed past this, failing the test (it once reached 21 GB; the
      * language host type-checking the program against the package's declarations takes ~1 GB).
