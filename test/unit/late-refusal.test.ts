@@ -86,7 +86,11 @@ describe("a refused Output fails fast in a process set up as the language host s
     );
     expect(report.tiedTo).toBe("owner");
     expect(report.inspected).toBeGreaterThan(0);
-    expect(report.resources).toEqual(["swarm:cicd:RegistryTrust late"]);
+    // The host's key pin (reads the key, never logs in) exists; no trust command does.
+    expect(report.resources).toEqual([
+      "swarm:cicd:RegistryTrust late",
+      "pulumi-nodejs:dynamic:Resource late-node-1-host-key",
+    ]);
   });
 
   it.each(["control-await", "control-frames"])(
