@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretInput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
-import { normalizeKey } from "../../components/ssh/hostKeyProvider";
+import { pinnedClusterAnswer } from "../helpers/pinnedClusterMocks";
 import type { SwarmHost } from "../../components/hosts/types";
 
 jest.setTimeout(60_000);
@@ -42,31 +42,16 @@ beforeAll(async () => {
   process.env.PULUMI_SWARM_SSH_DIR = sshDir;
   run = await installMocks({
     newResource: (args) => {
-      const inputs = args.inputs as Record<string, unknown>;
-      if (args.type === DYNAMIC && inputs.kind === "swarm:cluster:HostKey") {
-        const given = String(unwrapSecrets(inputs.given) ?? "");
-        return { ...inputs, hostKey: given ? normalizeKey(given) : learned(String(inputs.host)) };
-      }
-      const node = /-node-(\d+)-node$/.exec(args.name);
-      if (args.type === DYNAMIC && node) return { ...inputs, nodeId: `id-${node[1]}` };
-      if (args.type === DYNAMIC) return { ...inputs, tokens: { worker: "w", manager: "m" } };
       if (args.type.startsWith("tls:"))
         return {
-          ...inputs,
+          ...(args.inputs as Record<string, unknown>),
           privateKeyOpenssh: "PRIVATE",
           privateKeyPem: "PRIVATE",
           publicKeyOpenssh: "ssh-ed25519 AAAAPUBLIC\n",
           certPem: CA,
           certRequestPem: "CSR",
         };
-      if (args.type !== COMMAND) return undefined;
-      if (args.name.endsWith("-init"))
-        return {
-          ...inputs,
-          stdout: `${JSON.stringify({ clusterId: "c", nodeId: "id-1", workerToken: "w", managerToken: "m", unlockKey: "" })}\n`,
-        };
-      const join = /-node-(\d+)-join$/.exec(args.name);
-      return { ...inputs, stdout: join ? `id-${join[1]}\n` : "ok\n" };
+      return pinnedClusterAnswer(args, learned);
     },
   });
   lib = await import("../../index");

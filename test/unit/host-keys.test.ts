@@ -6,6 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { installMocks, isSecretInput, MockRun, settle, unwrapSecrets, valueOf } from "../helpers/mocks";
+import { pinnedClusterAnswer } from "../helpers/pinnedClusterMocks";
 import { cloudCall, cloudNewResource } from "../helpers/cloudMocks";
 import {
   changedKeyMessage,
@@ -156,24 +157,7 @@ describe("SwarmCluster pins host keys (mocks)", () => {
     sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "hk-ssh-"));
     process.env.PULUMI_SWARM_SSH_DIR = sshDir;
     run = await installMocks({
-      newResource: (args) => {
-        const inputs = args.inputs as Record<string, unknown>;
-        if (args.type === DYNAMIC && inputs.kind === "swarm:cluster:HostKey") {
-          const given = String(unwrapSecrets(inputs.given) ?? "");
-          return { ...inputs, hostKey: given ? normalizeKey(given) : learned(String(inputs.host)) };
-        }
-        const node = /-node-(\d+)-node$/.exec(args.name);
-        if (args.type === DYNAMIC && node) return { ...inputs, nodeId: `id-${node[1]}` };
-        if (args.type === DYNAMIC) return { ...inputs, tokens: { worker: "w", manager: "m" } };
-        if (args.type !== "command:remote:Command") return undefined;
-        if (args.name.endsWith("-init"))
-          return {
-            ...inputs,
-            stdout: `${JSON.stringify({ clusterId: "c", nodeId: "id-1", workerToken: "w", managerToken: "m", unlockKey: "" })}\n`,
-          };
-        const join = /-node-(\d+)-join$/.exec(args.name);
-        return { ...inputs, stdout: join ? `id-${join[1]}\n` : "ok\n" };
-      },
+      newResource: (args) => pinnedClusterAnswer(args, learned),
     });
     ({ SwarmCluster } = await import("../../components/cluster/swarmCluster"));
   });

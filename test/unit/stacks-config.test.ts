@@ -33,6 +33,9 @@ const edit = (make: () => Config, change: (c: Config) => void) => () => {
   change(c);
   return c;
 };
+/** A stack with delivery tools reachable from 10.0.0.0/8 and the given `cicd` settings. */
+const withTools = (make: () => Config, cicd: Record<string, unknown>) =>
+  edit(make, (c) => (c["pulumi-swarm:cicd"] = { clientCidrs: ["10.0.0.0/8"], ...cicd }));
 const hosts = (c: Config) => c["pulumi-swarm:hosts"];
 const cluster = (c: Config) => c["pulumi-swarm:cluster"];
 
@@ -175,14 +178,9 @@ const CASES: [string, () => Config, string][] = [
   ],
   [
     "the delivery platform on existing servers",
-    edit(
-      existing,
-      (c) =>
-        (c["pulumi-swarm:cicd"] = {
-          clientCidrs: ["10.0.0.0/8"],
-          harbor: { installerSha256: "3f1c3d9a2b7e4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5" },
-        }),
-    ),
+    withTools(existing, {
+      harbor: { installerSha256: "3f1c3d9a2b7e4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5" },
+    }),
     'pulumi-swarm:cicd: received ["harbor"]. The delivery platform gets its own VMs, created in the swarm\'s cloud: use hosts.kind "aws", "alicloud" or "hybrid", or remove harbor (use GitLabHost/JenkinsHost/SonarQubeHost/HarborHost directly for servers you have).',
   ],
   [
@@ -192,50 +190,31 @@ const CASES: [string, () => Config, string][] = [
   ],
   [
     "a pipeline with neither gitProject nor gitUrl",
-    edit(
-      aws,
-      (c) =>
-        (c["pulumi-swarm:cicd"] = {
-          clientCidrs: ["10.0.0.0/8"],
-          jenkins: { pipelines: [{ name: "web", service: "web", repository: "team/web" }] },
-        }),
-    ),
+    withTools(aws, { jenkins: { pipelines: [{ name: "web", service: "web", repository: "team/web" }] } }),
     'pulumi-swarm:cicd.jenkins.pipelines[0]: received "web". Give exactly one of gitProject (a project of the stack\'s GitLab) and gitUrl (any git URL).',
   ],
   [
     "a pipeline cloning from a GitLab the stack does not have",
-    edit(
-      aws,
-      (c) =>
-        (c["pulumi-swarm:cicd"] = {
-          clientCidrs: ["10.0.0.0/8"],
-          jenkins: {
-            pipelines: [{ name: "web", gitProject: "team/web", service: "web", repository: "team/web" }],
-          },
-        }),
-    ),
+    withTools(aws, {
+      jenkins: {
+        pipelines: [{ name: "web", gitProject: "team/web", service: "web", repository: "team/web" }],
+      },
+    }),
     'pulumi-swarm:cicd.jenkins.pipelines[0].gitProject: received "team/web". gitProject names a project of the stack\'s GitLab, and the stack has none: add cicd.gitlab, or give gitUrl.',
   ],
   [
     "pipelines with deployToSwarm: false",
-    edit(
-      aws,
-      (c) =>
-        (c["pulumi-swarm:cicd"] = {
-          clientCidrs: ["10.0.0.0/8"],
-          jenkins: {
-            deployToSwarm: false,
-            pipelines: [
-              { name: "web", gitUrl: "http://10.0.0.9/web.git", service: "web", repository: "r/web" },
-            ],
-          },
-        }),
-    ),
+    withTools(aws, {
+      jenkins: {
+        deployToSwarm: false,
+        pipelines: [{ name: "web", gitUrl: "http://10.0.0.9/web.git", service: "web", repository: "r/web" }],
+      },
+    }),
     'pulumi-swarm:cicd.jenkins.pipelines: received ["web"]. Pipelines deploy to the swarm through the gated deploy key: remove deployToSwarm: false, or the pipelines.',
   ],
   [
     "GitLab webhooks without a pipeline cloned from it",
-    edit(aws, (c) => (c["pulumi-swarm:cicd"] = { clientCidrs: ["10.0.0.0/8"], gitlab: { webhooks: true } })),
+    withTools(aws, { gitlab: { webhooks: true } }),
     "pulumi-swarm:cicd.gitlab.webhooks: received true. Webhooks connect GitLab projects to Jenkins jobs: add cicd.jenkins.pipelines with gitProject, or remove webhooks.",
   ],
   [
