@@ -145,19 +145,6 @@ describeLab(
       );
     }
 
-    /** Blocks SSH (22 and 2222, or just `ports`) from the machine to a lab host, in the host's own netns. */
-    async function blockFromMachine(target: string, ports: number[]): Promise<void> {
-      const ns = lab.host(target).netns;
-      for (const port of ports) {
-        const rule = ["INPUT", "-p", "tcp", "-s", lab.info.gateway, "--dport", String(port), "-j", "REJECT"];
-        const present = await run("ip", ["netns", "exec", ns, "iptables", "-C", ...rule]).then(
-          () => true,
-          () => false,
-        );
-        if (!present) await run("ip", ["netns", "exec", ns, "iptables", "-A", ...rule]);
-      }
-    }
-
     /** Whether a plain ssh from the machine reaches `target` on `port` (as root, lab key). */
     async function sshWorks(target: string, port: number): Promise<{ ok: boolean; stderr: string }> {
       return new Promise((resolve) => {
@@ -207,13 +194,6 @@ describeLab(
         },
       };
     }
-
-    /** New "Accepted publickey for USER from IP port N" lines of a host's sshd log since `offset`. */
-    function acceptedSince(target: string, offset: number): string[] {
-      const text = fs.readFileSync(path.join(lab.host(target).dir, "sshd.log"), "utf8").slice(offset);
-      return text.split("\n").filter((l) => l.includes("Accepted publickey"));
-    }
-    const sshdLogSize = (target: string) => fs.statSync(path.join(lab.host(target).dir, "sshd.log")).size;
 
     /** The Docker provider's inputs recorded in a `pulumi stack export`. */
     function providerInputs(exported: string): { host: string; sshOpts: string[] } {
@@ -308,8 +288,8 @@ describeLab(
 
     it("direct SSH is blocked where a scenario must take another path", async () => {
       expect((await sshWorks(h(2), 22)).ok).toBe(true);
-      await blockFromMachine(h(2), [22]);
-      await blockFromMachine(h(3), [22, lab.info.altSshPort]);
+      await lab.blockSshFromMachine(h(2), [22]);
+      await lab.blockSshFromMachine(h(3));
       const blocked = [await sshWorks(h(2), 22), await sshWorks(h(3), 22), await sshWorks(h(3), 2222)];
       console.log(`direct ssh after blocking: ${blocked.map((b) => b.stderr || "ok").join(" | ")}`);
       expect(blocked.map((b) => b.ok)).toEqual([false, false, false]);
@@ -334,7 +314,7 @@ describeLab(
         const stack = await EngineStack.create("swarm-docker-ssh", program(s), `lab${LAB_ID}-${s.id}`);
         let destroyed = false;
         try {
-          const logOffset = sshdLogSize(s.target);
+          const logOffset = lab.sshdLogSize(s.target);
           const sampler = samplePs();
           const up = await stack.up();
           const ps = await sampler.stop();
@@ -346,7 +326,7 @@ describeLab(
           );
 
           // Every SSH session the target accepted during the up: the expected user, origin and port.
-          const accepted = acceptedSince(s.target, logOffset);
+          const accepted = lab.loginsSince(s.target, logOffset);
           const unexpected = accepted.filter(
             (l) => !new RegExp(`for ${s.user} from ${s.from().replace(/\./g, "\\.")} port \\d+ ssh2`).test(l),
           );

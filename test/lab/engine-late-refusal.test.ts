@@ -73,14 +73,6 @@ describeLab(
     let releaseSshDir = () => {};
     const timings: string[] = [];
 
-    const logins = (offset: number) =>
-      fs
-        .readFileSync(path.join(lab.hosts[0].dir, "sshd.log"), "utf8")
-        .slice(offset)
-        .split("\n")
-        .filter((l) => l.includes("Accepted publickey"));
-    const logSize = () => fs.statSync(path.join(lab.hosts[0].dir, "sshd.log")).size;
-
     async function projectStack(name: string, config: Record<string, string>): Promise<EngineStack> {
       const s = await EngineStack.fromDir(projectDir, name, {
         NODE_PATH: modules,
@@ -104,7 +96,7 @@ describeLab(
 
     /** `pulumi up` of `s` under the memory watch; the up, the peaks and the logins it caused. */
     async function watchedUp(title: string, s: EngineStack) {
-      const offset = logSize();
+      const offset = lab.sshdLogSize(lab.hosts[0].name);
       const watch = watchDescendants(LIMIT_MB);
       let peaks: ProcessPeaks;
       let up: EngineResult;
@@ -116,7 +108,7 @@ describeLab(
       console.log(
         `${title}: ${up.seconds.toFixed(1)} s, program peak ${peaks.programPeakMb} MB (largest process ${peaks.peakMb} MB: ${peaks.peakCommand})\n${up.output.slice(-3000)}`,
       );
-      return { up, peaks, logins: logins(offset) };
+      return { up, peaks, logins: lab.loginsSince(lab.hosts[0].name, offset) };
     }
 
     beforeAll(async () => {

@@ -236,10 +236,10 @@ export class Lab {
       .filter((l) => l.includes("Accepted publickey"));
   }
 
-  /** Rejects SSH (22 and the second port) from this machine to a host, in the host's own netns. */
-  async blockSshFromMachine(name: string): Promise<void> {
+  /** Rejects SSH (`ports`: 22 and the second port) from this machine to a host, in the host's own netns. */
+  async blockSshFromMachine(name: string, ports: number[] = [22, this.info.altSshPort]): Promise<void> {
     const ns = this.host(name).netns;
-    for (const port of [22, this.info.altSshPort]) {
+    for (const port of ports) {
       const rule = ["INPUT", "-p", "tcp", "-s", this.info.gateway, "--dport", String(port), "-j", "REJECT"];
       const present = await run("ip", ["netns", "exec", ns, "iptables", "-C", ...rule]).then(
         () => true,
