@@ -208,23 +208,20 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
         .all([script, ...values])
         .apply(([body, ...rest]) => asRemoteCommand(withRerunMarker(body, rest)));
 
-    // Managers are readied and joined one at a time (each dockerd restart and each Raft membership
-    // change completes before the next); workers are readied in parallel and join alongside them.
+    // Every host is readied in parallel: a prepare step only writes configuration, and a swarm
+    // member's dockerd restart, when its configuration changed, waits for the node's membership
+    // step (scripts/restart.ts). Managers' membership steps run one at a time (each dockerd restart
+    // and each Raft membership change completes, unlocked, before the next); workers join alongside.
     const prepared = new Map<SwarmNodeArgs, remote.Command>();
     const joined = new Map<SwarmNodeArgs, remote.Command>();
-    const prepare = (node: SwarmNodeArgs, after: pulumi.Resource[]) => {
+    const prepare = (node: SwarmNodeArgs) => {
       const script = rerunWhen(prepareBody(node), [reconcile]);
-      const cmd = command(
-        `${name}-${node.host.name}-prepare`,
-        node.host,
-        { create: script, update: script },
-        { dependsOn: after },
-      );
+      const cmd = command(`${name}-${node.host.name}-prepare`, node.host, { create: script, update: script });
       prepared.set(node, cmd);
       return cmd;
     };
 
-    prepare(first, []);
+    prepare(first);
     const init = command(
       `${name}-init`,
       first.host,
@@ -368,15 +365,15 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
     const firstJoined = join(first, [], [prepared.get(first)!]);
     let previous = firstJoined;
     managers.slice(1).forEach((manager, i) => {
-      const ready = prepare(manager, [previous]);
-      previous = join(manager, managers.slice(0, i + 1), [ready]);
+      const ready = prepare(manager);
+      previous = join(manager, managers.slice(0, i + 1), [ready, previous]);
     });
     // Workers do not wait for the other managers: a worker is no Raft member (its join changes no
     // quorum), and Docker joins through the first address of RemoteAddrs, the first manager, which
     // is in the swarm once its own membership step ran. So the workers join while the managers
     // still join one at a time, and their node settings (applied from the first manager) follow.
     for (const worker of workers) {
-      const ready = prepare(worker, []);
+      const ready = prepare(worker);
       join(worker, managers, [ready, firstJoined]);
     }
     const configured = nodes.map(configure);

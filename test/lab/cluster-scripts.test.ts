@@ -2,6 +2,7 @@ import { asRemoteCommand } from "../../components/shell";
 import { renderPrepareScript } from "../../components/cluster/scripts/prepare";
 import { renderInitScript } from "../../components/cluster/scripts/init";
 import { renderJoinScript, renderLeaveScript } from "../../components/cluster/scripts/join";
+import { RESTART_PENDING } from "../../components/cluster/scripts/restart";
 import { describeLab, eventually, Lab } from "./lab";
 
 jest.setTimeout(10 * 60_000);
@@ -17,11 +18,11 @@ describeLab("cluster scripts on lab hosts (autolock, daemon.json, claims)", () =
   const ip = (h: string) => lab.host(h).ip;
   const state = async (h: string) =>
     (await lab.sh(h, "docker info --format '{{.Swarm.LocalNodeState}}'")).trim();
-  const prepare = (h: string) =>
+  const prepare = (h: string, registries = ["10.213.22.1:5000"]) =>
     asRemoteCommand(
       renderPrepareScript({
         installDocker: true,
-        daemonConfig: { "insecure-registries": ["10.213.22.1:5000"] },
+        daemonConfig: { "insecure-registries": registries },
         hostFirewall: "auto",
         peers: lab.hosts.filter((x) => x.name !== h).map((x) => x.ip),
         dataPathPort: 4789,
@@ -103,6 +104,46 @@ describeLab("cluster scripts on lab hosts (autolock, daemon.json, claims)", () =
     const result = await lab.ssh(b, join, joinStdin(b, [a]));
     expect(result.stderr).toContain("unlocking");
     expect(await state(b)).toBe("active");
+    expect(
+      await eventually(60, async () => (await lab.nodes(a)).every((r) => r.reachability === "reachable")),
+    ).toBe(true);
+  });
+
+  it("a member's daemon.json change: prepare only records the restart; the membership step restarts dockerd and unlocks it", async () => {
+    const pid = async () => (await lab.sh(b, "cat /run/docker.pid")).trim();
+    const before = await pid();
+    const registries = ["10.213.22.1:5000", "10.213.22.1:5001"];
+    const prepared = await lab.ssh(b, prepare(b, registries));
+    expect(prepared.code).toBe(0);
+    expect(prepared.stderr).toContain("daemon.json changed; dockerd restarts in this node's membership step");
+    // Nothing restarted: the manager still serves, the restart is recorded.
+    expect(await pid()).toBe(before);
+    expect(await state(b)).toBe("active");
+    expect((await lab.ssh(b, `test -e ${RESTART_PENDING}`)).code).toBe(0);
+    expect(JSON.parse(await lab.sh(b, "cat /etc/docker/daemon.json"))["insecure-registries"]).toEqual(
+      registries,
+    );
+    // A second prepare run changes nothing more.
+    const again = await lab.ssh(b, prepare(b, registries));
+    expect(again.stderr).not.toContain("daemon.json changed");
+    expect(await pid()).toBe(before);
+
+    const joined = await lab.ssh(b, join, joinStdin(b, [a]));
+    expect(joined.code).toBe(0);
+    expect(joined.stderr).toContain("restarting dockerd for its new configuration");
+    // autolock: the restarted manager came back locked, and the same step unlocked it.
+    expect(joined.stderr).toContain("unlocking");
+    expect(await pid()).not.toBe(before);
+    expect(await state(b)).toBe("active");
+    expect((await lab.ssh(b, `test -e ${RESTART_PENDING}`)).code).not.toBe(0);
+    expect(await lab.sh(b, "docker info --format '{{json .RegistryConfig.IndexConfigs}}'")).toContain(
+      "10.213.22.1:5001",
+    );
+    // Nothing pending any more: the next membership run restarts nothing.
+    const after = await pid();
+    const rerun = await lab.ssh(b, join, joinStdin(b, [a]));
+    expect(rerun.stderr).toBe("");
+    expect(await pid()).toBe(after);
     expect(
       await eventually(60, async () => (await lab.nodes(a)).every((r) => r.reachability === "reachable")),
     ).toBe(true);

@@ -56,7 +56,7 @@ describeLab(
     type ClusterClass = typeof SwarmCluster;
     /** The inline program: a SwarmCluster (of this code or of `impl`) of `spec` on the lab hosts. */
     const program =
-      (spec: NodeSpec[], impl: ClusterClass = SwarmCluster) =>
+      (spec: NodeSpec[], impl: ClusterClass = SwarmCluster, extra: { insecureRegistries?: string[] } = {}) =>
       async () => {
         const hosts = lab.swarmHosts();
         const nodes: SwarmNodeArgs[] = spec.map((n) => {
@@ -64,7 +64,7 @@ describeLab(
           if (!host) throw new Error(`${n.host} is not a lab host`);
           return { host, role: n.role, labels: n.labels, availability: n.availability };
         });
-        const cluster = new impl("day2", { nodes, autolock: true });
+        const cluster = new impl("day2", { nodes, autolock: true, ...extra });
         return { nodeIds: cluster.nodeIds, unlockKey: cluster.unlockKey };
       };
 
@@ -334,6 +334,95 @@ describeLab(
       );
       const up = await op("up 10 (relabel worker 4)", () => engine().up(program(relabelled)));
       expect(up.changes).toEqual({ update: 1 });
+      await expectSwarm(relabelled);
+    });
+
+    it("a daemon.json change on the running swarm: prepare steps run at once, every dockerd restarts once, managers one at a time, each back and unlocked before the next", async () => {
+      const managers = full.filter((n) => n.role === "manager").map((n) => n.host);
+      const all = full.map((n) => n.host);
+      const pidOf = async (host: string) => (await lab.sh(host, "cat /run/docker.pid")).trim();
+      const pidsBefore = Object.fromEntries(await Promise.all(all.map(async (x) => [x, await pidOf(x)])));
+      // A sampler on each manager (the hosts share this machine's clock) writes, every 0.1 s, when
+      // it read dockerd's pid, the pid, the node's swarm state and when that answer came. (`docker
+      // info` can stall on the other managers while a restarted leader's successor is elected: a
+      // slow answer is not a restart, so a restart is told by the pid, and its end by the first
+      // "active" under the new pid.)
+      const SAMPLES = "/run/day2-restart-samples";
+      const sampler = `while :; do t0=$(date +%s.%N); pid=$(cat /run/docker.pid 2>/dev/null || true); st=$(timeout 20 docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || true); echo "$t0 $(date +%s.%N) \${pid:-none} \${st:-none}"; sleep 0.1; done`;
+      for (const m of managers)
+        await lab.sh(
+          m,
+          `cat > ${SAMPLES}.sh; rm -f ${SAMPLES}; setsid nohup bash ${SAMPLES}.sh >${SAMPLES} 2>/dev/null </dev/null & echo $! > ${SAMPLES}.pid`,
+          sampler,
+        );
+      const registry = `10.213.${LAB_ID}.1:5999`;
+      let up: EngineResult;
+      try {
+        up = await op("up 11 (insecureRegistries added: daemon.json changes on every host)", () =>
+          engine().up(program(relabelled, SwarmCluster, { insecureRegistries: [registry] })),
+        );
+      } finally {
+        for (const m of managers) await lab.sh(m, `kill "$(cat ${SAMPLES}.pid)"`).catch(() => undefined);
+      }
+      // Each manager's restart, [from, to] in seconds, widened to be safe: from the last moment its
+      // old dockerd was seen to the first answer "active" from the new one.
+      const restarts = new Map<string, [number, number][]>();
+      for (const m of managers) {
+        const rows = (await lab.sh(m, `cat ${SAMPLES}`))
+          .trim()
+          .split("\n")
+          .map((line) => line.split(" "))
+          .map(([t0, t1, pid, st]) => ({ t0: Number(t0), t1: Number(t1), pid, st }));
+        const list: [number, number][] = [];
+        let pid = pidsBefore[m];
+        let lastSeen = rows[0]?.t0 ?? 0;
+        let open: [number, number] | undefined;
+        for (const row of rows) {
+          if (!open && row.pid === pid) lastSeen = row.t0;
+          else if (!open) list.push((open = [lastSeen, Number.POSITIVE_INFINITY]));
+          if (open && row.pid !== "none" && row.pid !== pid && row.st === "active") {
+            open[1] = row.t1;
+            pid = row.pid;
+            lastSeen = row.t0;
+            open = undefined;
+          }
+        }
+        restarts.set(m, list);
+      }
+      console.log(
+        `daemon.json change, managers' restarts until active again (s): ${managers.map((m) => `${m} ${JSON.stringify(restarts.get(m))}`).join("; ")}`,
+      );
+      // Each host's prepare and join update (the join carries the prepare script's hash); nothing else.
+      expect(up.changes).toEqual({ update: 10 });
+      // No prepare restarted anything: each recorded the restart for the node's membership step.
+      expect(
+        up.output.match(/daemon\.json changed; dockerd restarts in this node's membership step/g)?.length,
+      ).toBeGreaterThanOrEqual(5);
+      expect(up.output).not.toMatch(/daemon\.json changed; restarting dockerd/);
+      // Every dockerd restarted (once: a second restart would need a second pending record).
+      for (const x of all) expect(await pidOf(x)).not.toBe(pidsBefore[x]);
+      for (const x of all)
+        expect(await lab.sh(x, "docker info --format '{{json .RegistryConfig.IndexConfigs}}'")).toContain(
+          registry,
+        );
+      // Each manager restarted once, in the chain's order, and each was back and unlocked before
+      // the next one went: never two managers out at once.
+      for (const m of managers) expect(restarts.get(m)).toHaveLength(1);
+      for (let i = 1; i < managers.length; i++)
+        expect(restarts.get(managers[i])![0][0]).toBeGreaterThan(restarts.get(managers[i - 1])![0][1]);
+      await expectSwarm(relabelled);
+      const again = await op("up 12 (nothing changed)", () =>
+        engine().up(program(relabelled, SwarmCluster, { insecureRegistries: [registry] })),
+      );
+      expect(again.changes).toEqual({});
+      // Back to the config without registries: the scripts change back (no daemon.json key is
+      // managed any more, so the file and dockerd stay as they are).
+      const pidsNow = Object.fromEntries(await Promise.all(all.map(async (x) => [x, await pidOf(x)])));
+      const back = await op("up 13 (insecureRegistries no longer managed)", () =>
+        engine().up(program(relabelled)),
+      );
+      expect(back.changes).toEqual({ update: 10 });
+      for (const x of all) expect(await pidOf(x)).toBe(pidsNow[x]);
       await expectSwarm(relabelled);
     });
 

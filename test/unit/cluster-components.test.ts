@@ -104,6 +104,36 @@ describe("SwarmCluster under mocks", () => {
     expect(run.named("prod-docker").inputs).toMatchObject({ host: "ssh://ubuntu@10.0.0.1:22" });
   });
 
+  it("readies every host at once and joins the managers one at a time, each after the previous one", async () => {
+    const cluster = build("order");
+    await valueOf(cluster.nodeIds);
+    const deps = (n: number, step: string) =>
+      run.dependenciesOf(`order-node-${n}-${step}`).filter((d) => !d.endsWith("-host-key"));
+    // No prepare step waits for another step: it writes configuration, and a member's dockerd
+    // restart waits for its membership step (scripts/restart.ts).
+    for (const n of [1, 2, 3, 4, 5]) expect(deps(n, "prepare")).toEqual([]);
+    // Each manager's membership step (where its dockerd restarts, when it must) follows the
+    // previous manager's, and the swarm resource's quorum probe.
+    expect(deps(1, "join")).toEqual(
+      expect.arrayContaining(["order-init", "order-swarm", "order-node-1-prepare"]),
+    );
+    expect(deps(2, "join")).toEqual(
+      expect.arrayContaining(["order-swarm", "order-node-2-prepare", "order-node-1-join"]),
+    );
+    expect(deps(3, "join")).toEqual(
+      expect.arrayContaining(["order-swarm", "order-node-3-prepare", "order-node-2-join"]),
+    );
+    expect(deps(3, "join")).not.toContain("order-node-1-join");
+    // Workers join once the first manager is in, not after the others.
+    for (const n of [4, 5]) {
+      expect(deps(n, "join")).toEqual(
+        expect.arrayContaining(["order-swarm", `order-node-${n}-prepare`, "order-node-1-join"]),
+      );
+      expect(deps(n, "join")).not.toContain("order-node-2-join");
+      expect(deps(n, "join")).not.toContain("order-node-3-join");
+    }
+  });
+
   it("keeps tokens and the unlock key secret, and out of every command string and name", async () => {
     const cluster = build("sec");
     for (const output of [cluster.managerJoinToken, cluster.workerJoinToken, cluster.unlockKey]) {

@@ -1,5 +1,6 @@
 import { PRELUDE } from "../../shell/prelude";
 import { shq } from "../../shell/quote";
+import { PENDING_RESTART, RESTART_DOCKER } from "./restart";
 
 /** Where a node keeps the claim of the membership resource that owns it (see claims in the README). */
 export function claimFile(cluster: string): string {
@@ -59,12 +60,16 @@ esac
 /**
  * Renders the script that makes a host a member of the swarm, run on the host itself. It reads two
  * lines on stdin (fd 3): the JSON body of `POST /swarm/join` (with the join token) and the unlock
- * key, so neither ever appears in a command line. Guarded: a locked node is unlocked, a node already
+ * key, so neither ever appears in a command line. First it restarts dockerd when the prepare step
+ * recorded a restart (a swarm member's new daemon.json): managers' membership steps run one at a
+ * time, so managers restart one at a time. Guarded: a locked node is unlocked, a node already
  * in the swarm is left alone (a node in another swarm is refused), an inactive one joins. Prints
  * the node id.
  */
 export function renderJoinScript(opts: JoinOptions): string {
   return `${PRELUDE}
+${RESTART_DOCKER}
+${PENDING_RESTART}
 ${renderMembershipSteps({ unlocking: "unlocking", joining: "joining the swarm" })}printf '%s\\n' ${shq(opts.claim)} | $SUDO tee ${shq(claimFile(opts.cluster))} >/dev/null
 dk info --format '{{.Swarm.NodeID}}'
 `;

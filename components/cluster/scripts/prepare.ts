@@ -1,5 +1,6 @@
 import { PRELUDE } from "../../shell/prelude";
 import { shq } from "../../shell/quote";
+import { RESTART_OR_DEFER } from "./restart";
 
 /** What the prepare script makes true on one host before it joins the swarm. */
 export interface PrepareOptions {
@@ -36,11 +37,6 @@ const INSTALL_DOCKER = `install_docker() {
   $SUDO systemctl enable --now docker >/dev/null 2>&1 || $SUDO service docker start >/dev/null
 }`;
 
-const RESTART_DOCKER = `restart_docker() {
-  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl restart docker; else $SUDO service docker restart; fi
-  wait_for 120 "dockerd to answer after its restart" dk version --format '{{.Server.Version}}'
-}`;
-
 /**
  * A login user other than root joins the docker group, so the Docker provider's own ssh sessions
  * (\`docker system dial-stdio\`, which cannot use sudo) may use the socket. Group changes apply to
@@ -50,8 +46,7 @@ const DOCKER_GROUP = `if [ "$(id -u)" != 0 ]; then
   login_user=$(id -un)
   if ! getent group docker >/dev/null; then
     $SUDO groupadd docker
-    log "created the docker group; restarting dockerd so its socket belongs to it"
-    restart_docker
+    restart_or_defer "created the docker group (its socket must belong to it)"
   fi
   if ! id -nG "$login_user" | tr ' ' '\\n' | grep -qx docker; then
     $SUDO usermod -aG docker "$login_user"
@@ -143,14 +138,16 @@ open_swarm_ports() {
 
 /**
  * Renders the script that readies a host: Docker Engine installed and running, curl present,
- * daemon.json merged (dockerd restarted only when it changed) and, with `hostFirewall: "auto"`,
- * the swarm ports opened to the other members only. Idempotent: a second run changes nothing.
+ * daemon.json merged and, with `hostFirewall: "auto"`, the swarm ports opened to the other members
+ * only. dockerd restarts only when its configuration changed: at once on a host in no swarm; on a
+ * member, in the node's membership step (restart.ts), so the prepare steps need not wait for one
+ * another. Idempotent: a second run changes nothing.
  */
 export function renderPrepareScript(opts: PrepareOptions): string {
   const desired = JSON.stringify(opts.daemonConfig);
   return `${PRELUDE}
 ${INSTALL_DOCKER}
-${RESTART_DOCKER}
+${RESTART_OR_DEFER}
 ${MERGE_DAEMON_JSON}
 ${firewallFunction(opts)}
 
@@ -167,8 +164,7 @@ fi
 ${
   Object.keys(opts.daemonConfig).length > 0
     ? `if [ "$(merge_daemon_json ${shq(desired)})" = changed ]; then
-  log "daemon.json changed; restarting dockerd"
-  restart_docker
+  restart_or_defer "daemon.json changed"
 fi`
     : ": # no daemon.json keys managed"
 }
