@@ -1,19 +1,15 @@
-import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
 import { SwarmCluster } from "../../components/cluster/swarmCluster";
 import type { SwarmNodeArgs } from "../../components/cluster/types";
 import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
+import { extractLibrary } from "../engine/oldLibrary";
 import { describeLab, eventually, Lab, NodeRow, useTempSshDir } from "./lab";
 
 /** The release users have stacks from: the last landed commit whose nodes were `-node` Commands. */
 const PREVIOUS_RELEASE = "51cf92962251102f24de3dda15d1c0d03b7b3cf5";
 
 jest.setTimeout(20 * 60_000);
-
-const run = promisify(execFile);
 
 /**
  * Day 2 through the REAL Pulumi engine on five lab hosts (lab 81: 3 managers + 2 workers,
@@ -124,12 +120,7 @@ describeLab(
       // `-node` settings Commands), extracted with `git archive` next to a symlink to this repo's
       // node_modules: the old program runs from there, in this process, against the same stack and
       // backend as the new one.
-      oldCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-old-code-"));
-      await run("bash", [
-        "-c",
-        `git -C ${REPO} archive ${PREVIOUS_RELEASE} components index.ts package.json | tar -x -C ${oldCode}`,
-      ]);
-      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(oldCode, "node_modules"));
+      oldCode = await extractLibrary(PREVIOUS_RELEASE, "old-code");
       stack = await EngineStack.create("swarm-engine-day2", program(full), `lab${LAB_ID}`);
     });
 

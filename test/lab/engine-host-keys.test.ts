@@ -1,12 +1,12 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import * as current from "../../index";
 import { fingerprintOf, normalizeKey, presentedKey } from "../../components/ssh/hostKeyProvider";
 import type { SwarmHost } from "../../components/hosts/types";
-import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
+import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
+import { extractLibrary } from "../engine/oldLibrary";
 import { describeLab, eventually, Lab, useTempSshDir } from "./lab";
 
 /** The library as users have it before host keys were pinned (main when this branch started). */
@@ -125,18 +125,8 @@ describeLab(
       );
       releaseSshDir = useTempSshDir();
       await forgetLabHostKeys();
-      oldCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-before-pins-"));
-      await run("bash", [
-        "-c",
-        `git -C ${REPO} archive ${BEFORE_PINS} components index.ts package.json | tar -x -C ${oldCode}`,
-      ]);
-      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(oldCode, "node_modules"));
-      pinsCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-pins-in-cluster-"));
-      await run("bash", [
-        "-c",
-        `git -C ${REPO} archive ${PINS_IN_CLUSTER} components index.ts package.json | tar -x -C ${pinsCode}`,
-      ]);
-      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(pinsCode, "node_modules"));
+      oldCode = await extractLibrary(BEFORE_PINS, "before-pins");
+      pinsCode = await extractLibrary(PINS_IN_CLUSTER, "pins-in-cluster");
     });
 
     afterAll(async () => {

@@ -1,10 +1,8 @@
-import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
 import * as current from "../../index";
-import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
+import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
+import { extractLibrary } from "../engine/oldLibrary";
 import { describeLab, Lab, useTempSshDir } from "./lab";
 
 /**
@@ -14,8 +12,6 @@ import { describeLab, Lab, useTempSshDir } from "./lab";
 const BEFORE_DEFERRED_RESTART = "60cf284";
 
 jest.setTimeout(20 * 60_000);
-
-const run = promisify(execFile);
 
 type Library = Pick<typeof current, "SwarmCluster">;
 
@@ -67,12 +63,7 @@ describeLab(
         `pulumi ${cliVersion()}; lab ${LAB_ID}: ${lab.hosts.map((x) => `${x.name}=${x.ip}`).join(" ")}`,
       );
       releaseSshDir = useTempSshDir();
-      oldCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-before-restart-"));
-      await run("bash", [
-        "-c",
-        `git -C ${REPO} archive ${BEFORE_DEFERRED_RESTART} components index.ts package.json | tar -x -C ${oldCode}`,
-      ]);
-      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(oldCode, "node_modules"));
+      oldCode = await extractLibrary(BEFORE_DEFERRED_RESTART, "before-restart");
     });
 
     afterAll(async () => {

@@ -1,12 +1,10 @@
-import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import * as current from "../../index";
 import { TOKENS } from "../../components/tokens";
-import { EngineResult, EngineStack, REPO, cliVersion, recordOp } from "../engine/engine";
+import { EngineResult, EngineStack, cliVersion, recordOp } from "../engine/engine";
+import { extractLibrary } from "../engine/oldLibrary";
 import { describeLab, Lab, useTempSshDir } from "./lab";
 
 /**
@@ -17,8 +15,6 @@ import { describeLab, Lab, useTempSshDir } from "./lab";
 const BEFORE_TOKENS = "2d652e4";
 
 jest.setTimeout(20 * 60_000);
-
-const run = promisify(execFile);
 
 /** The part of the public API the program below uses, from either version of the library. */
 type Library = Pick<typeof current, "SwarmCluster" | "OverlayNetwork" | "SwarmService" | "ComposeStack">;
@@ -110,12 +106,7 @@ describeLab(
       releaseSshDir = useTempSshDir();
       // The library before the move, extracted next to a symlink to this repo's node_modules: the
       // old program runs from there, in this process, against the same stack and backend.
-      oldCode = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-swarm-before-tokens-"));
-      await run("bash", [
-        "-c",
-        `git -C ${REPO} archive ${BEFORE_TOKENS} components index.ts package.json | tar -x -C ${oldCode}`,
-      ]);
-      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(oldCode, "node_modules"));
+      oldCode = await extractLibrary(BEFORE_TOKENS, "before-tokens");
     });
 
     afterAll(async () => {
