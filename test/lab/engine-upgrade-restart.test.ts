@@ -68,8 +68,7 @@ describeLab(
 
     afterAll(async () => {
       console.log(`engine timings (lab ${LAB_ID}):\n  ${timings.join("\n  ")}`);
-      if (stack) await stack.destroy().catch(() => undefined);
-      await stack?.remove();
+      if (stack) await stack.cleanUp();
       releaseSshDir();
       if (oldCode) fs.rmSync(oldCode, { recursive: true, force: true });
       await lab?.release();
