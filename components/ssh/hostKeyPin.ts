@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SshConnection, SwarmHost } from "../hosts/types";
-import { hostKeyProvider } from "./hostKeyProvider";
+import { hostKeyProvider, observedKey } from "./hostKeyProvider";
+import type { ResolvedConnection } from "./sshOptions";
 
 /** Arguments of {@link HostKeyPin}. */
 export interface HostKeyPinArgs {
@@ -36,9 +37,13 @@ export class HostKeyPin extends pulumi.dynamic.Resource {
   constructor(name: string, args: HostKeyPinArgs, opts: pulumi.CustomResourceOptions = {}) {
     // The given key from the connection alone: a whole connection given as an Output (a bastion's
     // `proxy` may be one) is secret for its private key, the host key in it is public.
-    const given = pulumi.Output.isInstance(args.connection)
-      ? pulumi.unsecret(args.connection.apply((c) => c.hostKey))
-      : pulumi.output((args.connection as SshConnection).hostKey);
+    const given = pulumi
+      .output(
+        pulumi.Output.isInstance(args.connection)
+          ? pulumi.unsecret(args.connection.apply((c) => c.hostKey))
+          : (args.connection as SshConnection).hostKey,
+      )
+      .apply((k) => k ?? "");
     super(
       hostKeyProvider,
       name,
@@ -48,8 +53,9 @@ export class HostKeyPin extends pulumi.dynamic.Resource {
         owner: args.owner,
         host: args.host,
         connection: pulumi.secret(pulumi.output(args.connection)),
-        given: given.apply((k) => k ?? ""),
+        given,
         accept: args.accept ?? "",
+        presented: presentedToProgram(args.connection, given),
         hostKey: undefined,
         fingerprint: undefined,
         source: undefined,
@@ -57,6 +63,24 @@ export class HostKeyPin extends pulumi.dynamic.Resource {
       { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"] },
     );
   }
+}
+
+/**
+ * The key the host presents, read while the program runs (see `observedKey`), so that every pin's
+ * `diff` compares without a probe of its own. Only under a real engine: a program run under mocks
+ * (unit tests) has no engine, and must not dial the addresses its tests invent. Unknown in a
+ * preview while the address is; "" when the host does not answer (the provider then probes itself).
+ */
+function presentedToProgram(
+  connection: pulumi.Input<SshConnection>,
+  given: pulumi.Input<string>,
+): pulumi.Output<string> {
+  if (pulumi.runtime.getEngine() === undefined) return pulumi.output("");
+  const seen = pulumi
+    .all([pulumi.output(connection), given])
+    .apply(([conn, key]) => observedKey(conn as ResolvedConnection, key));
+  // The connection is secret for its private key; the host's public key is not.
+  return pulumi.unsecret(seen);
 }
 
 /**

@@ -15,8 +15,8 @@
  * the pinned key's type (or, at first contact, Ed25519 first), so a host that offers several key
  * types is always compared type for type.
  *
- * Why the probe also runs in `diff`: a plain `pulumi up` never refreshes, and `diff` runs on every
- * preview and up before the pin's step (and so before every step that depends on it). Every command, node resource and the Docker provider of the host
+ * Why the comparison also runs in `diff`: a plain `pulumi up` never refreshes, and `diff` runs on
+ * every preview and up before the pin's step (and so before every step that depends on it). Every command, node resource and the Docker provider of the host
  * take their connection from this resource's output, so when the key changed, `check` fails and
  * nothing runs on the host; the error names the host, both fingerprints and the fix.
  */
@@ -50,6 +50,11 @@ export interface HostKeyInputs {
   given: string;
   /** A fingerprint ("SHA256:...") the user accepts for this host; "" when none. */
   accept: string;
+  /**
+   * The key the host presented to the program in this run (see {@link observedKey}); "" when the
+   * program did not read it. Not compared: it only spares the provider a probe of its own.
+   */
+  presented?: string;
 }
 
 /** The state: the inputs plus the pinned key. */
@@ -87,7 +92,7 @@ export function fingerprintOf(key: string): string {
 }
 
 /** The HostKeyAlgorithms that make the server present a key of the pinned key's type. */
-function algorithmsFor(pinned: string | undefined): string[] {
+export function algorithmsFor(pinned: string | undefined): string[] {
   const type = pinned?.split(" ")[0];
   if (!type) return FIRST_CONTACT;
   if (type === "ssh-rsa") return ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
@@ -181,6 +186,28 @@ export async function presentedKey(
   throw new Error(`could not read the SSH host key of ${target(conn)}: ${last.slice(-500) || "no answer"}`);
 }
 
+/**
+ * The key the host presents now, as the program reads it while it registers its pins: one probe
+ * per host, all at once, where probes in the provider's `diff` run one after the other (the engine
+ * generates steps, and so calls every `diff` and `check`, in one loop). Asks for the given key's
+ * type when there is one, else the first-contact order; "" when the host does not answer.
+ */
+export async function observedKey(conn: ResolvedConnection, given: string | undefined): Promise<string> {
+  const got = await presentedOnce(conn, algorithmsFor(normalizeKey(given))).catch(() => ({ key: undefined }));
+  return got.key ?? "";
+}
+
+/**
+ * The key the program saw (`presented`) when it answers for `expected`'s type (any type at first
+ * contact); undefined when the provider has to probe itself: the program did not read the key, or
+ * the host offered another type first than the one pinned.
+ */
+function seenByProgram(inputs: HostKeyInputs, expected: string | undefined): string | undefined {
+  const seen = normalizeKey(inputs.presented);
+  if (seen === undefined) return undefined;
+  return expected === undefined || seen.split(" ")[0] === expected.split(" ")[0] ? seen : undefined;
+}
+
 /** True for the pin of a bastion (its `host` is "bastion:<address>[:<port>]"). */
 const isBastion = (inputs: Pick<HostKeyInputs, "host">) => inputs.host.startsWith("bastion:");
 
@@ -212,7 +239,8 @@ async function decide(
 ): Promise<HostKeyOutputs> {
   const given = normalizeKey(inputs.given);
   const expected = given ?? pinned;
-  const presented = await presentedKey(inputs.connection, expected, attempts);
+  const presented =
+    seenByProgram(inputs, expected) ?? (await presentedKey(inputs.connection, expected, attempts));
   const out = (source: HostKeyOutputs["source"]): HostKeyOutputs => ({
     ...inputs,
     hostKey: presented,
@@ -239,9 +267,9 @@ async function decide(
 /** Checks the live key against the pin; an unreachable host is no finding (the commands report it). */
 async function verify(inputs: HostKeyInputs, pinned: string): Promise<void> {
   const expected = normalizeKey(inputs.given) ?? pinned;
-  let presented: string;
+  let presented = seenByProgram(inputs, expected);
   try {
-    presented = await presentedKey(inputs.connection, expected);
+    if (presented === undefined) presented = await presentedKey(inputs.connection, expected);
   } catch {
     return;
   }
@@ -281,7 +309,8 @@ export const hostKeyProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id: string, props: HostKeyOutputs) {
-    // Refresh: a changed key is refused here too (accepting it is a deliberate `pulumi up`).
+    // Refresh: a changed key is refused here too (accepting it is a deliberate `pulumi up`). No
+    // program runs, so `presented` is the one of the last up: the provider probes itself.
     const presented = await presentedKey(props.connection, normalizeKey(props.given) ?? props.hostKey).catch(
       () => undefined,
     );

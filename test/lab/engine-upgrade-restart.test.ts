@@ -18,7 +18,9 @@ type Library = Pick<typeof current, "SwarmCluster">;
 /**
  * Upgrading a stack made by that release through the REAL engine (lab 191: 3 managers + 2 workers,
  * autolock, a managed daemon.json key): the prepare and join scripts changed, so each host's
- * prepare and join Command update in place, and nothing else changes. Those re-runs restart no
+ * prepare and join Command update in place; each host-key pin updates too (its provider code now
+ * takes the key the program read, and read/delete run the code in state), which runs nothing on
+ * the host. Nothing else changes. The re-runs restart no
  * dockerd (daemon.json is unchanged), no node leaves or is replaced (the same node ids), and the
  * preview after it shows no change.
  */
@@ -74,7 +76,7 @@ describeLab(
       await lab?.release();
     });
 
-    it("up with the old library, then with the current one: only the prepare and join Commands update, no dockerd restarts, the same node ids", async () => {
+    it("up with the old library, then with the current one: only the prepare and join Commands and the host-key pins update, no dockerd restarts, the same node ids", async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const old = require(path.join(oldCode, "index")) as Library;
       expect(old.SwarmCluster).not.toBe(current.SwarmCluster);
@@ -85,7 +87,9 @@ describeLab(
 
       const preview = await op("preview (current library)", () => engine().preview(program(current)));
       const up = await op("up 2 (current library)", () => engine().up(program(current)));
-      const expected = lab.hosts.flatMap((x) => [`rs-${x.name}-prepare`, `rs-${x.name}-join`]).sort();
+      const expected = lab.hosts
+        .flatMap((x) => [`rs-${x.name}-prepare`, `rs-${x.name}-join`, `rs-${x.name}-host-key`])
+        .sort();
       expect(preview.changes).toEqual({ update: expected.length });
       expect(up.changes).toEqual({ update: expected.length });
       const updated = [...up.output.matchAll(/~\s+[\w:/-]+ (\S+) updated/g)].map((m) => m[1]).sort();

@@ -11,8 +11,10 @@ import { cloudCall, cloudNewResource } from "../helpers/cloudMocks";
 import {
   changedKeyMessage,
   fingerprintOf,
+  hostKeyProvider,
   normalizeKey,
   type HostKeyInputs,
+  type HostKeyOutputs,
 } from "../../components/ssh/hostKeyProvider";
 import { launchedWith } from "../../components/hosts/cloudHostKeys";
 import { renderCloudUserData } from "../../components/hosts/scripts/cloudinit";
@@ -137,6 +139,78 @@ describe("host key helpers (pure)", () => {
   });
 });
 
+describe("the pin's diff compares the key the program read, without a probe of its own", () => {
+  // A loopback port nothing listens on: a probe the provider made itself would fail at once, and an
+  // unreachable host is no finding, so only a comparison with `presented` can refuse below.
+  const closedPort = async () => {
+    const net = await import("net");
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    return port;
+  };
+  /** A key in the form normalizeKey accepts, distinct per seed. */
+  const key = (seed: string) =>
+    `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(seed.padEnd(30, "x")).toString("base64").replace(/=+$/, "")}`;
+  const pinned = key("pinned");
+  const state = (port: number): HostKeyOutputs => ({
+    kind: "swarm:cluster:HostKey",
+    component: "SwarmCluster",
+    owner: "prod",
+    host: "node-2",
+    connection: { host: "127.0.0.1", port, user: "root", privateKey: "PRIVATE-KEY" },
+    given: "",
+    accept: "",
+    hostKey: pinned,
+    fingerprint: fingerprintOf(pinned),
+    source: "learned",
+  });
+  const diff = (olds: HostKeyOutputs, presented: string) =>
+    hostKeyProvider.diff!("prod/node-2", olds, { ...olds, presented } as HostKeyInputs);
+
+  it("the pinned key presented: no change", async () => {
+    const olds = state(await closedPort());
+    await expect(diff(olds, pinned)).resolves.toMatchObject({ changes: false });
+  });
+
+  it("another key of the same type presented: the refusal, with both fingerprints", async () => {
+    const olds = state(await closedPort());
+    const now = key("intruder");
+    await expect(diff(olds, now)).rejects.toThrow(
+      `pinned ${fingerprintOf(pinned)} (ssh-ed25519), the host now presents ${fingerprintOf(now)} (ssh-ed25519)`,
+    );
+  });
+
+  it("a key the user accepted presented: no change; a key of another type: the provider probes itself", async () => {
+    const olds = state(await closedPort());
+    const now = key("rotated");
+    await expect(
+      hostKeyProvider.diff!("prod/node-2", olds, {
+        ...olds,
+        accept: fingerprintOf(now),
+        presented: now,
+      } as HostKeyInputs),
+    ).resolves.toMatchObject({ changes: true });
+    // An RSA key answers nothing about a pinned Ed25519 one: the provider's own probe (refused
+    // here: nothing listens) decides, and an unreachable host is no finding.
+    await expect(diff(olds, "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ")).resolves.toMatchObject({
+      changes: false,
+    });
+  });
+
+  it("create keeps the key the program read (no probe): learned, or refused against acceptHostKeys", async () => {
+    const olds = state(await closedPort());
+    const inputs = { ...olds, presented: pinned } as HostKeyInputs;
+    await expect(hostKeyProvider.create!(inputs)).resolves.toMatchObject({
+      outs: { hostKey: pinned, source: "learned" },
+    });
+    await expect(hostKeyProvider.create!({ ...inputs, accept: fingerprintOf(key("other")) })).rejects.toThrow(
+      `presents ${fingerprintOf(pinned)}, but acceptHostKeys expects`,
+    );
+  });
+});
+
 describe("SwarmCluster pins host keys (mocks)", () => {
   let run: MockRun;
   let SwarmCluster: typeof import("../../components/cluster/swarmCluster").SwarmCluster;
@@ -196,6 +270,8 @@ describe("SwarmCluster pins host keys (mocks)", () => {
     expect(run.named("pin-node-2-host-key").inputs.accept).toBe(`SHA256:${"A".repeat(43)}`);
     expect(run.named("pin-node-1-host-key").inputs.accept).toBe("");
     expect(run.named("pin-node-3-host-key").inputs.given).toBe(GIVEN);
+    // No engine under mocks: the program reads no key (it would dial the invented addresses).
+    for (const p of pins) expect(p.inputs.presented).toBe("");
 
     const expected: Record<string, string> = {
       "10.0.0.1": learned("node-1"),
