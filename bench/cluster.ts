@@ -17,7 +17,11 @@
  *    one process each): no command runs there, mocks only answer the registrations.
  *
  * Writes docs/results/benchmark.md and benchmark.json and prints the markdown.
- * Options: --sizes 1+2,3+2 (default 1+2,3+2,3+12,5+20), --skip-lab (mock part only), --skip-mocks.
+ * 3. For the sizes in --user-sizes (default 3+2), a user's `pulumi up` on the same hosts: the
+ *    packed package in a TypeScript project, run by the language host (bench/userProject.ts).
+ *
+ * Options: --sizes 1+2,3+2 (default 1+2,3+2,3+12,5+20), --user-sizes 3+2 (or "none"), --skip-lab
+ * (mock part only), --skip-mocks.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -26,10 +30,12 @@ import * as path from "path";
 import { promisify } from "util";
 import type { SwarmNodeArgs } from "../components/cluster/types";
 import { SwarmCluster } from "../components/cluster/swarmCluster";
-import { cliVersion, EngineResult, EngineStack, engineUnavailableReason } from "../test/engine/engine";
+import { cliVersion, EngineStack, engineUnavailableReason } from "../test/engine/engine";
 import { Lab, labUnavailableReason } from "../test/lab/lab";
-import { TimelineRecorder, waterfall } from "./timeline";
-import { LabFigure, markdown, MockFigure, OpFigure, parseSizes, round } from "./table";
+import { availableMB, measured, MemorySampler, rssMB } from "./measure";
+import { waterfall } from "./timeline";
+import { LabFigure, markdown, MockFigure, parseSizes, round, UserProjectFigure } from "./table";
+import { UserProject } from "./userProject";
 
 const exec = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
@@ -48,79 +54,6 @@ const load = () =>
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(" / ");
-
-/** MemAvailable of the machine, MB. */
-function availableMB(): number {
-  const line = /MemAvailable:\s+(\d+) kB/.exec(fs.readFileSync("/proc/meminfo", "utf8"));
-  return line ? Math.round(Number(line[1]) / 1024) : -1;
-}
-
-/** Resident memory of one process, MB (0 when it is gone). */
-function rssMB(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return kb ? Number(kb[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Every process below `root` in the process tree. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The command name is in parentheses and may hold spaces: the ppid is the 2nd field after it.
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(root);
-  return out;
-}
-
-/** Samples memory every 250 ms until stopped: the engine's process tree, this process, the machine. */
-class MemorySampler {
-  enginePeakMB = 0;
-  programPeakMB = 0;
-  availableLowestMB = Number.POSITIVE_INFINITY;
-  private timer?: NodeJS.Timeout;
-
-  start(): void {
-    this.enginePeakMB = 0;
-    this.timer = setInterval(() => this.sample(), 250);
-    this.sample();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.sample();
-  }
-
-  private sample(): void {
-    // Everything this process started while an operation runs: the CLI and the plugins it starts
-    // (command and docker providers, the Node.js dynamic provider host) and their `ssh` clients.
-    // Not the lab's own processes (they are not our children).
-    const engine = descendants(process.pid);
-    this.enginePeakMB = Math.max(
-      this.enginePeakMB,
-      engine.reduce((sum, p) => sum + rssMB(p), 0),
-    );
-    this.programPeakMB = Math.max(this.programPeakMB, process.memoryUsage().rss / 1048576);
-    this.availableLowestMB = Math.min(this.availableLowestMB, availableMB());
-  }
-}
 
 /** Resident memory of every process inside the lab's network namespaces, MB. */
 async function labHostsMB(lab: Lab): Promise<number> {
@@ -243,41 +176,16 @@ function slowestSteps(output: string, count = 5): string[] {
     .map((s) => `${s.name} ${s.seconds} s`);
 }
 
-async function measured(
-  sampler: MemorySampler,
-  stack: EngineStack,
-  op: () => Promise<EngineResult>,
-): Promise<OpFigure> {
-  const load1 = round(os.loadavg()[0], 2);
-  const recorder = new TimelineRecorder();
-  const opStarted = Date.now();
-  stack.onEvent = recorder.onEvent;
-  const runsBefore = stack.cliRuns.length;
-  sampler.start();
-  const r = await op();
-  sampler.stop();
-  stack.onEvent = undefined;
-  // The operation's own CLI run (the Automation API adds `stack select`, `stack output`, ...).
-  const main = stack.cliRuns
-    .slice(runsBefore)
-    .find((run) => ["up", "preview", "destroy", "refresh"].includes(run.command));
-  const figure: OpFigure = {
-    ok: r.ok,
-    seconds: round(main?.seconds ?? r.seconds, 2),
-    automationSeconds: round(r.seconds, 2),
-    changes: r.changes,
-    enginePeakMB: Math.round(sampler.enginePeakMB),
-    load1,
-    timeline: recorder.timeline(main?.startedAt ?? opStarted, main?.seconds ?? r.seconds),
-  };
-  if (!r.ok) {
-    figure.error = (r.error ?? "").split("\n").slice(0, 20).join("\n");
-    console.error(`bench:   FAILED: ${r.error}\n${r.output.slice(-4000)}`);
-  }
-  return figure;
-}
-
-async function labFigure(managers: number, workers: number, id: number): Promise<LabFigure> {
+/**
+ * One size: the bound and the five operations of the inline program; then, with `user`, the same
+ * hosts once more through a user's project (bench/userProject.ts).
+ */
+async function labFigure(
+  managers: number,
+  workers: number,
+  id: number,
+  user?: () => Promise<UserProject>,
+): Promise<{ figure: LabFigure; user?: UserProjectFigure | string }> {
   const availableBeforeMB = availableMB();
   const needed = neededMB(managers + workers);
   if (availableBeforeMB < needed)
@@ -320,7 +228,15 @@ async function labFigure(managers: number, workers: number, id: number): Promise
     console.error(
       `bench:   no-change up ${noChangeUp.seconds} s ${JSON.stringify(noChangeUp.changes)}, preview ${preview.seconds} s ${JSON.stringify(preview.changes)}, label up ${labelUp.seconds} s ${JSON.stringify(labelUp.changes)} (${readLabel}), destroy ${destroy.seconds} s ${JSON.stringify(destroy.changes)} (${readDestroy})`,
     );
-    return {
+    let userFigure: UserProjectFigure | string | undefined;
+    if (user) {
+      console.error(`bench:   a user's project on the same hosts ...`);
+      userFigure = await (await user()).measure(lab, managers, workers).catch((err: Error) => {
+        console.error(`bench:   the user's project failed: ${err.message}`);
+        return `the ${managers}+${workers} user's project failed: ${err.message.split("\n")[0]}`;
+      });
+    }
+    const figure: LabFigure = {
       managers,
       workers,
       labId: id,
@@ -341,6 +257,7 @@ async function labFigure(managers: number, workers: number, id: number): Promise
         availableLowestMB: sampler.availableLowestMB,
       },
     };
+    return { figure, user: userFigure };
   } finally {
     await stack?.remove();
     await lab.down();
@@ -377,6 +294,11 @@ async function main(): Promise<void> {
   console.error(`bench: ${machine}; load ${loadBefore}`);
 
   const labFigures: LabFigure[] = [];
+  const userFigures: UserProjectFigure[] = [];
+  const userArg = argv.includes("--user-sizes") ? argv[argv.indexOf("--user-sizes") + 1] : "3+2";
+  const userSizes = userArg === "none" ? [] : parseSizes(userArg);
+  let userProject: Promise<UserProject> | undefined;
+  let userSkipped: string | undefined;
   let labSkipped = skipLab
     ? "skipped with --skip-lab"
     : (labUnavailableReason() ?? engineUnavailableReason());
@@ -390,8 +312,17 @@ async function main(): Promise<void> {
       for (const [i, [managers, workers]] of sizes.entries()) {
         const id = FIRST_LAB_ID + i;
         console.error(`bench: ${managers} managers + ${workers} workers (lab ${id}) ...`);
+        const withUser = userSizes.some(([m, w]) => m === managers && w === workers);
         try {
-          labFigures.push(await labFigure(managers, workers, id));
+          const measuredSize = await labFigure(
+            managers,
+            workers,
+            id,
+            withUser ? () => (userProject ??= UserProject.make()) : undefined,
+          );
+          labFigures.push(measuredSize.figure);
+          if (typeof measuredSize.user === "string") userSkipped = measuredSize.user;
+          else if (measuredSize.user) userFigures.push(measuredSize.user);
         } catch (err) {
           labSkipped = `the ${managers}+${workers} run failed: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`;
           console.error(`bench: ${labSkipped}`);
@@ -400,6 +331,7 @@ async function main(): Promise<void> {
       }
     } finally {
       fs.rmSync(sshDir, { recursive: true, force: true });
+      if (userProject) (await userProject.catch(() => undefined))?.remove();
     }
   }
   const mocks: MockFigure[] = [];
@@ -415,6 +347,8 @@ async function main(): Promise<void> {
     loadAfter: load(),
     lab: labFigures,
     ...(labSkipped ? { labSkipped } : {}),
+    userProject: userFigures,
+    ...(userSkipped ? { userProjectSkipped: userSkipped } : {}),
     mocks,
   };
   fs.mkdirSync(RESULTS, { recursive: true });
@@ -428,7 +362,19 @@ async function main(): Promise<void> {
       [f.up, f.noChangeUp, f.preview, f.labelUp, f.destroy].some((o) => !o.ok) ||
       Object.values(f.readBack).some((v) => v !== "ok"),
   );
-  if (bad || (labSkipped && !skipLab)) process.exitCode = 1;
+  const userBad =
+    userSkipped !== undefined ||
+    userFigures.some((u) =>
+      [
+        u.up,
+        u.typeChecked.noChangeUp,
+        u.typeChecked.preview,
+        u.transpileOnly.noChangeUp,
+        u.transpileOnly.preview,
+        u.destroy,
+      ].some((o) => !o.ok),
+    );
+  if (bad || userBad || (labSkipped && !skipLab)) process.exitCode = 1;
 }
 
 main().then(

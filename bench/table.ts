@@ -52,6 +52,20 @@ export interface LabFigure {
   };
 }
 
+/** A user's project (bench/userProject.ts): the program in its own language host each time. */
+export interface UserProjectFigure {
+  managers: number;
+  workers: number;
+  /** `npm pack` (with the build) and the install into the project, s (once per run). */
+  prepareSeconds: number;
+  up: OpFigure;
+  /** Pulumi's default for a TypeScript program: ts-node type-checks it on every run. */
+  typeChecked: { noChangeUp: OpFigure; preview: OpFigure };
+  /** The same with PULUMI_NODEJS_TRANSPILE_ONLY=true. */
+  transpileOnly: { noChangeUp: OpFigure; preview: OpFigure };
+  destroy: OpFigure;
+}
+
 /** Construction of one size under mocks. */
 export interface MockFigure {
   nodes: number;
@@ -83,6 +97,10 @@ export interface BenchResult {
   loadAfter: string;
   lab: LabFigure[];
   labSkipped?: string;
+  /** A user's project on the lab (not every size); absent in results from before it existed. */
+  userProject?: UserProjectFigure[];
+  /** Why the user's project was not measured, when it failed. */
+  userProjectSkipped?: string;
   mocks: MockFigure[];
 }
 
@@ -166,6 +184,8 @@ export function markdown(r: BenchResult): string {
     if (failed.length > 0) lines.push("", "Failed operations:", "", ...failed);
     lines.push("");
   }
+  if (r.userProject && r.userProject.length > 0) lines.push(...userProjectSection(r.userProject, r.lab));
+  if (r.userProjectSkipped) lines.push(`**A user's project was not measured: ${r.userProjectSkipped}.**`, "");
   lines.push("## Program construction under mocks", "");
   lines.push(
     "A SwarmCluster of N fake hosts (3 managers, N-3 workers), mocks answering init and join like the unit tests; one process per size (bench/mockScale.ts). No command runs: this measures the program's own construction. `constructed` = the constructor call; `settled` = until every resource is registered; heap after a full GC (retained) and at the end of the run before GC (peak).",
@@ -196,6 +216,28 @@ export function markdown(r: BenchResult): string {
   }
   lines.push("");
   return lines.join("\n");
+}
+
+/** The user's-project section: the same operations, the program in a language host of its own. */
+export function userProjectSection(figures: UserProjectFigure[], lab: LabFigure[]): string[] {
+  const lines = [
+    "## A user's `pulumi up`: the program in its own language host",
+    "",
+    "The table above runs the program inline, in the benchmark's process, which loads the library, @pulumi/pulumi and the closure serializer once for all operations. A user's `pulumi up` starts a Node.js language host each time, which loads them again and compiles the TypeScript program with ts-node. Here the package as users install it (`npm pack`), in a TypeScript project that imports it by name, runs from its directory through the real CLI and language host on the same hosts, emptied again (bench/userProject.ts): `up`, then a no-change `up` and a `preview` type-checked (Pulumi's default) and again with `PULUMI_NODEJS_TRANSPILE_ONLY=true`, then `destroy`. Seconds of the `pulumi` CLI run; the inline program's figures of the same size for comparison. The engine's peak memory here includes the language host (the program's process).",
+    "",
+    "| managers + workers | `up` (inline) | no-change `up`: type-checked / transpile-only (inline) | `preview`: type-checked / transpile-only (inline) | `destroy` (inline) | engine peak RSS (MB), type-checked / transpile-only | pack + install (s) |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const u of figures) {
+    const inline = lab.find((f) => f.managers === u.managers && f.workers === u.workers);
+    const resources = u.up.changes.create ?? 0;
+    const paren = (n: number | undefined) => (n === undefined ? "" : ` (${n})`);
+    lines.push(
+      `| ${u.managers} + ${u.workers} | ${opCell(u.up, "any")}${paren(inline?.up.seconds)} | ${opCell(u.typeChecked.noChangeUp, {})} / ${opCell(u.transpileOnly.noChangeUp, {})}${paren(inline?.noChangeUp.seconds)} | ${opCell(u.typeChecked.preview, {})} / ${opCell(u.transpileOnly.preview, {})}${paren(inline?.preview.seconds)} | ${opCell(u.destroy, { delete: resources })}${paren(inline?.destroy.seconds)} | ${Math.max(u.typeChecked.noChangeUp.enginePeakMB, u.typeChecked.preview.enginePeakMB)} / ${Math.max(u.transpileOnly.noChangeUp.enginePeakMB, u.transpileOnly.preview.enginePeakMB)} | ${u.prepareSeconds} |`,
+    );
+  }
+  lines.push("");
+  return lines;
 }
 
 export function parseSizes(arg: string): [number, number][] {

@@ -92,6 +92,33 @@ export async function recordOp(
   return result;
 }
 
+/** One `pulumi` CLI run: its command (`up`, `stack select`, ...), start (epoch ms) and wall time. */
+export interface CliRun {
+  command: string;
+  startedAt: number;
+  seconds: number;
+}
+
+/** The CLI, each of its runs timed into `runs` (an internal method of PulumiCommand, wrapped, not replaced). */
+async function timedCommand(runs: CliRun[]): Promise<PulumiCommand> {
+  const pulumiCommand = await PulumiCommand.get({ root: TOOLS, skipVersionCheck: false });
+  const cli = pulumiCommand as unknown as { run: (args: string[], ...rest: unknown[]) => Promise<unknown> };
+  const run = cli.run.bind(pulumiCommand);
+  cli.run = async (args, ...rest) => {
+    const started = Date.now();
+    try {
+      return await run(args, ...rest);
+    } finally {
+      runs.push({
+        startedAt: started,
+        command: args[0] === "stack" ? `stack ${args[1]}` : args[0],
+        seconds: (Date.now() - started) / 1000,
+      });
+    }
+  };
+  return pulumiCommand;
+}
+
 /** One stack on a fresh local backend, driven by the real CLI. */
 export class EngineStack {
   /** Every line the engine printed, across all operations (for leak checks). */
@@ -111,7 +138,7 @@ export class EngineStack {
      * Every CLI run of this stack, its start (epoch ms) and wall time: the operation itself (`up`, `preview`, ...)
      * and what the Automation API runs around it (`stack select`, `stack output`, `stack history`).
      */
-    readonly cliRuns: { command: string; startedAt: number; seconds: number }[] = [],
+    readonly cliRuns: CliRun[] = [],
   ) {}
 
   /** A new stack of `project` with `program`, its state in a fresh temporary backend. */
@@ -122,23 +149,8 @@ export class EngineStack {
     const backend = path.join(workDir, "state");
     fs.mkdirSync(backend);
     const env = engineEnv(backend);
-    const pulumiCommand = await PulumiCommand.get({ root: TOOLS, skipVersionCheck: false });
-    // Times each CLI run (an internal method of PulumiCommand, wrapped, not replaced).
-    const cliRuns: { command: string; startedAt: number; seconds: number }[] = [];
-    const cli = pulumiCommand as unknown as { run: (args: string[], ...rest: unknown[]) => Promise<unknown> };
-    const run = cli.run.bind(pulumiCommand);
-    cli.run = async (args, ...rest) => {
-      const started = Date.now();
-      try {
-        return await run(args, ...rest);
-      } finally {
-        cliRuns.push({
-          startedAt: started,
-          command: args[0] === "stack" ? `stack ${args[1]}` : args[0],
-          seconds: (Date.now() - started) / 1000,
-        });
-      }
-    };
+    const cliRuns: CliRun[] = [];
+    const pulumiCommand = await timedCommand(cliRuns);
     const stack = await LocalWorkspace.createStack(
       { projectName: project, stackName, program },
       {
@@ -167,14 +179,22 @@ export class EngineStack {
     if (reason) throw new Error(reason);
     const backend = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-state-"));
     const allEnv = { ...engineEnv(backend), ...env };
-    const pulumiCommand = await PulumiCommand.get({ root: TOOLS, skipVersionCheck: false });
+    const cliRuns: CliRun[] = [];
+    const pulumiCommand = await timedCommand(cliRuns);
     const stack = await LocalWorkspace.createStack(
       { stackName, workDir: projectDir },
       { workDir: projectDir, envVars: allEnv, pulumiHome: PULUMI_HOME, pulumiCommand },
     );
-    const engine = new EngineStack(stack, undefined, projectDir, allEnv, true);
+    const engine = new EngineStack(stack, undefined, projectDir, allEnv, true, cliRuns);
     engine.stateDir = backend;
     return engine;
+  }
+
+  /** Sets one variable of the engine's environment for the next operations, or removes it (undefined). */
+  setEnv(name: string, value: string | undefined): void {
+    const vars = (this.stack.workspace as LocalWorkspace).envVars;
+    if (value === undefined) delete vars[name];
+    else vars[name] = value;
   }
 
   /** The backend directory of a {@link fromDir} stack (removed with the stack). */

@@ -337,9 +337,11 @@ describeLab(
       // it read dockerd's pid, the pid, the node's swarm state and when that answer came. (`docker
       // info` can stall on the other managers while a restarted leader's successor is elected: a
       // slow answer is not a restart, so a restart is told by the pid, and its end by the first
-      // "active" under the new pid.)
+      // "active" under the new pid. Each answer is waited for 2 s at most: a call that stalls for
+      // 8-13 s, as seen here while a node was pending, would otherwise report "active" only when it
+      // returns, long after the node was, and a later sample would have seen it within 0.1 s.)
       const SAMPLES = "/run/day2-restart-samples";
-      const sampler = `while :; do t0=$(date +%s.%N); pid=$(cat /run/docker.pid 2>/dev/null || true); st=$(timeout 20 docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || true); echo "$t0 $(date +%s.%N) \${pid:-none} \${st:-none}"; sleep 0.1; done`;
+      const sampler = `while :; do t0=$(date +%s.%N); pid=$(cat /run/docker.pid 2>/dev/null || true); st=$(timeout 2 docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || true); echo "$t0 $(date +%s.%N) \${pid:-none} \${st:-none}"; sleep 0.1; done`;
       for (const m of managers)
         await lab.sh(
           m,
@@ -379,6 +381,13 @@ describeLab(
           }
         }
         restarts.set(m, list);
+        // The samples around each restart, as read: the evidence behind the windows below.
+        const near = rows.filter((r) =>
+          list.some(([a, b]) => r.t1 >= a - 1 && r.t0 <= Math.min(b, a + 60) + 1),
+        );
+        console.log(
+          `${m} samples around its restart (read at / answered at / pid / state):\n  ${near.map((r) => `${r.t0.toFixed(2)} ${r.t1.toFixed(2)} ${r.pid} ${r.st}`).join("\n  ")}`,
+        );
       }
       console.log(
         `daemon.json change, managers' restarts until active again (s): ${managers.map((m) => `${m} ${JSON.stringify(restarts.get(m))}`).join("; ")}`,

@@ -1,4 +1,13 @@
-import { LabFigure, markdown, opCell, OpFigure, parseSizes, targetLines } from "../../bench/table";
+import {
+  LabFigure,
+  markdown,
+  opCell,
+  OpFigure,
+  parseSizes,
+  targetLines,
+  userProjectSection,
+  UserProjectFigure,
+} from "../../bench/table";
 import { summarize, TimelineRecorder, waterfall } from "../../bench/timeline";
 
 const op = (seconds: number, changes: Record<string, number> = {}, ok = true): OpFigure => ({
@@ -90,6 +99,43 @@ describe("benchmark table (bench/table.ts)", () => {
       "- 5+20 no-change `up` 6.5 s and `preview` 6 s under 6 s: **not met**.",
     ]);
     expect(targetLines([])).toEqual([]);
+  });
+});
+
+describe("a user's project (bench/table.ts userProjectSection)", () => {
+  const user: UserProjectFigure = {
+    managers: 3,
+    workers: 2,
+    prepareSeconds: 41.2,
+    up: op(12.5, { create: 30 }),
+    typeChecked: { noChangeUp: { ...op(7.1), enginePeakMB: 900 }, preview: op(6.9) },
+    transpileOnly: { noChangeUp: op(3.4), preview: { ...op(3.3, { update: 1 }), enginePeakMB: 450 } },
+    destroy: op(8.2, { delete: 30 }),
+  };
+
+  it("one row per size: each operation beside the inline program's figure, odd changes in bold, memory of both modes", () => {
+    const rows = userProjectSection([user], [size(3, 2, 9.5, 3.4, 2.6)]).filter((l) => /^\| 3 \+ 2/.test(l));
+    expect(rows).toHaveLength(1);
+    const cells = rows[0].split("|").map((c) => c.trim());
+    expect(cells.slice(1, -1)).toEqual([
+      "3 + 2",
+      "12.5 (9.5)",
+      "7.1 / 3.4 (2.6)",
+      "6.9 / 3.3 (**update 1**) (2.1)",
+      "8.2 (9)",
+      "900 / 450",
+      "41.2",
+    ]);
+  });
+
+  it("is part of the markdown only when measured, and a failed one says so", () => {
+    const base = { when: "t", machine: "m", pulumi: "p", loadBefore: "0", loadAfter: "0", mocks: [] };
+    const lab = [size(3, 2, 9.5, 3.4, 2.6)];
+    expect(markdown({ ...base, lab })).not.toContain("A user's `pulumi up`");
+    expect(markdown({ ...base, lab, userProject: [user] })).toContain("## A user's `pulumi up`");
+    expect(markdown({ ...base, lab, userProjectSkipped: "npm pack failed" })).toContain(
+      "**A user's project was not measured: npm pack failed.**",
+    );
   });
 });
 
