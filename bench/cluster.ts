@@ -15,11 +15,10 @@
  *    available memory is not started.
  * 2. Program construction time and heap under mocks for 3, 30 and 300 nodes (bench/mockScale.ts,
  *    one process each): no command runs there, mocks only answer the registrations.
- *
- * Writes docs/results/benchmark.md and benchmark.json and prints the markdown.
  * 3. For the sizes in --user-sizes (default 3+2), a user's `pulumi up` on the same hosts: the
  *    packed package in a TypeScript project, run by the language host (bench/userProject.ts).
  *
+ * Writes docs/results/benchmark.md and benchmark.json and prints the markdown.
  * Options: --sizes 1+2,3+2 (default 1+2,3+2,3+12,5+20), --user-sizes 3+2 (or "none"), --skip-lab
  * (mock part only), --skip-mocks.
  */
