@@ -69,7 +69,8 @@ export class HostKeyPin extends pulumi.dynamic.Resource {
  * The key the host presents, read while the program runs (see `observedKey`), so that every pin's
  * `diff` compares without a probe of its own. Only under a real engine: a program run under mocks
  * (unit tests) has no engine, and must not dial the addresses its tests invent. Unknown in a
- * preview while the address is; "" when the host does not answer (the provider then probes itself).
+ * preview while the address is; "(no answer)" when the host does not answer (the pin's `diff`
+ * then takes it as unreachable; `create` and `update` probe with their retries).
  */
 function presentedToProgram(
   connection: pulumi.Input<SshConnection>,

@@ -52,7 +52,8 @@ export interface HostKeyInputs {
   accept: string;
   /**
    * The key the host presented to the program in this run (see {@link observedKey}); "" when the
-   * program did not read it. Not compared: it only spares the provider a probe of its own.
+   * program did not read it, {@link UNANSWERED} when it tried and the host did not answer. Not
+   * compared: it only spares the provider a probe of its own.
    */
   presented?: string;
 }
@@ -190,12 +191,19 @@ export async function presentedKey(
  * The key the host presents now, as the program reads it while it registers its pins: one probe
  * per host, all at once, where probes in the provider's `diff` run one after the other (the engine
  * generates steps, and so calls every `diff` and `check`, in one loop). Asks for the given key's
- * type when there is one, else the first-contact order; "" when the host does not answer.
+ * type when there is one, else the first-contact order; {@link UNANSWERED} when the host does not answer.
  */
 export async function observedKey(conn: ResolvedConnection, given: string | undefined): Promise<string> {
   const got = await presentedOnce(conn, algorithmsFor(normalizeKey(given))).catch(() => ({ key: undefined }));
-  return got.key ?? "";
+  return got.key ?? UNANSWERED;
 }
+
+/**
+ * `presented` when the program's read got no key: the host did not answer a moment ago, so the
+ * `diff` does not wait for another timeout (an unreachable host is no finding there; its commands
+ * report it). `create` and `update` still probe, with their retries (a machine may be booting).
+ */
+export const UNANSWERED = "(no answer)";
 
 /**
  * The key the program saw (`presented`) when it answers for `expected`'s type (any type at first
@@ -267,6 +275,7 @@ async function decide(
 /** Checks the live key against the pin; an unreachable host is no finding (the commands report it). */
 async function verify(inputs: HostKeyInputs, pinned: string): Promise<void> {
   const expected = normalizeKey(inputs.given) ?? pinned;
+  if (inputs.presented === UNANSWERED) return;
   let presented = seenByProgram(inputs, expected);
   try {
     if (presented === undefined) presented = await presentedKey(inputs.connection, expected);

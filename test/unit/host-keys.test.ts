@@ -12,6 +12,7 @@ import {
   changedKeyMessage,
   fingerprintOf,
   hostKeyProvider,
+  UNANSWERED,
   normalizeKey,
   type HostKeyInputs,
   type HostKeyOutputs,
@@ -197,6 +198,26 @@ describe("the pin's diff compares the key the program read, without a probe of i
     await expect(diff(olds, "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ")).resolves.toMatchObject({
       changes: false,
     });
+  });
+
+  it("a host that did not answer the program is not dialled again by diff; with nothing read, diff probes it (control)", async () => {
+    const net = await import("net");
+    let connections = 0;
+    // Counts connections and hangs up at once: a probe fails fast and is no finding.
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const olds = state((server.address() as { port: number }).port);
+      await expect(diff(olds, UNANSWERED)).resolves.toMatchObject({ changes: false });
+      expect(connections).toBe(0);
+      await expect(diff(olds, "")).resolves.toMatchObject({ changes: false });
+      expect(connections).toBeGreaterThan(0);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it("create keeps the key the program read (no probe): learned, or refused against acceptHostKeys", async () => {
