@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineStack } from "../test/engine/engine";
-import { packRepository, userProject, type PackedPackage } from "../test/engine/packedPackage";
+import { packRepository, userProject } from "../test/engine/packedPackage";
 import type { Lab } from "../test/lab/lab";
 import { measured, MemorySampler } from "./measure";
 import type { UserProjectFigure } from "./table";
@@ -39,7 +39,6 @@ export class UserProject {
     private readonly work: string,
     readonly projectDir: string,
     readonly modules: string,
-    readonly pkg: PackedPackage,
     /** `npm pack` (with its build) and the install into the project, s. */
     readonly prepareSeconds: number,
   ) {}
@@ -50,7 +49,7 @@ export class UserProject {
     const pkg = await packRepository(path.join(work, "pack"));
     const projectDir = path.join(work, "project");
     const modules = await userProject(projectDir, "swarm-bench-user", pkg, PROGRAM);
-    return new UserProject(work, projectDir, modules, pkg, (Date.now() - started) / 1000);
+    return new UserProject(work, projectDir, modules, (Date.now() - started) / 1000);
   }
 
   /**
@@ -65,6 +64,7 @@ export class UserProject {
       NODE_PATH: this.modules,
       PULUMI_SWARM_SSH_DIR: process.env.PULUMI_SWARM_SSH_DIR ?? "",
     });
+    let destroyed = false;
     try {
       await stack.stack.setAllConfig({
         servers: {
@@ -88,6 +88,7 @@ export class UserProject {
       };
       stack.setEnv("PULUMI_NODEJS_TRANSPILE_ONLY", undefined);
       const destroy = await measured(sampler, stack, () => stack.destroy());
+      destroyed = destroy.ok;
       return {
         managers,
         workers,
@@ -98,7 +99,9 @@ export class UserProject {
         destroy,
       };
     } finally {
-      await stack.cleanUp();
+      // What a failed run left on the hosts goes (cleanUp destroys, once more after a refresh).
+      if (destroyed) await stack.remove();
+      else await stack.cleanUp();
     }
   }
 

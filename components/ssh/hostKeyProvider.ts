@@ -93,7 +93,7 @@ export function fingerprintOf(key: string): string {
 }
 
 /** The HostKeyAlgorithms that make the server present a key of the pinned key's type. */
-export function algorithmsFor(pinned: string | undefined): string[] {
+function algorithmsFor(pinned: string | undefined): string[] {
   const type = pinned?.split(" ")[0];
   if (!type) return FIRST_CONTACT;
   if (type === "ssh-rsa") return ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
@@ -194,8 +194,7 @@ export async function presentedKey(
  * type when there is one, else the first-contact order; {@link UNANSWERED} when the host does not answer.
  */
 export async function observedKey(conn: ResolvedConnection, given: string | undefined): Promise<string> {
-  const got = await presentedOnce(conn, algorithmsFor(normalizeKey(given))).catch(() => ({ key: undefined }));
-  return got.key ?? UNANSWERED;
+  return presentedKey(conn, normalizeKey(given)).catch(() => UNANSWERED);
 }
 
 /**
