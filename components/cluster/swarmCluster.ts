@@ -57,6 +57,10 @@ interface InitResult {
   workerToken: string;
   managerToken: string;
   unlockKey: string;
+  /** The swarm's certificate expiry, CA fingerprint and the host's time (epoch seconds) when printed. */
+  certExpiry?: string;
+  caFingerprint?: string;
+  printedAt?: number;
 }
 
 /**
@@ -265,6 +269,11 @@ export class SwarmCluster extends pulumi.ComponentResource implements SwarmClust
         survivor: args.recoverQuorum?.survivor ?? "",
         secrets: initResult.apply((r) => ({ unlockKey: r.unlockKey, clusterId: r.clusterId })),
         initialTokens: initResult.apply((r) => ({ worker: r.workerToken, manager: r.managerToken })),
+        initPrinted: initResult.apply((r) => ({
+          certExpiry: r.certExpiry ?? "",
+          caFingerprint: r.caFingerprint ?? "",
+          at: r.printedAt ?? 0,
+        })),
       },
       { parent: this, dependsOn: [init, ...managers.flatMap((m) => hostDeps(m.host))] },
     );

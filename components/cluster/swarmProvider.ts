@@ -143,6 +143,29 @@ const withSummary = (inputs: SwarmStateInputs, s: Summary): SwarmStateOutputs =>
 });
 
 /**
+ * How old init's printout may be, by the host's clock against this machine's, for create to take
+ * it as the swarm's state. The swarm resource is created right after init (it depends on init's
+ * output), so seconds; an older printout is from an init of an earlier run (this resource was
+ * dropped from the state and is created again), when tokens may have been rotated since. Clocks
+ * that disagree by more than this cost one SSH session, never a stale token.
+ */
+const INIT_PRINTED_FRESH_SECONDS = 600;
+
+/** init's printout as the swarm's summary, when it is from this run and matches the inputs. */
+function summaryFromInit(inputs: SwarmStateInputs, nowSeconds: number): Summary | undefined {
+  const printed = inputs.initPrinted;
+  if (!printed || !printed.caFingerprint || printed.certExpiry !== inputs.certExpiry) return undefined;
+  if (!(Math.abs(nowSeconds - printed.at) <= INIT_PRINTED_FRESH_SECONDS)) return undefined;
+  if (!inputs.tokens?.worker || !inputs.tokens?.manager) return undefined;
+  return {
+    certExpiry: printed.certExpiry,
+    caFingerprint: printed.caFingerprint,
+    workerToken: inputs.tokens.worker,
+    managerToken: inputs.tokens.manager,
+  };
+}
+
+/**
  * The recovery: force-new-cluster on the survivor (skipped when a leader answers), then each other
  * manager that is not a reachable member of the survivor's swarm leaves and joins again, and the
  * entries they left behind are removed. A manager that does not answer stops the run with its
@@ -266,9 +289,14 @@ export const swarmStateProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: SwarmStateInputs) {
-    // A new cluster records its generations without rotating or recovering anything. The first
-    // manager has just initialised the swarm (init runs before this), so the settings go straight
-    // to it; only when that fails are all managers probed, for the leader or the quorum error.
+    // A new cluster records its generations without rotating or recovering anything. When init
+    // printed the swarm's state in this run with the expiry asked for, that is the summary: nothing
+    // can have changed it since (this resource is the only one that rotates or updates settings).
+    const printed = summaryFromInit(inputs, Date.now() / 1000);
+    if (printed) return { id: inputs.cluster, outs: withSummary(inputs, printed) };
+    // Otherwise the first manager has just initialised the swarm or adopted a running one (init
+    // runs before this), so the settings go straight to it; only when that fails are all managers
+    // probed, for the leader or the quorum error.
     const settings = (admin: Manager) =>
       runOn(
         admin.connection,
@@ -323,5 +351,5 @@ export const swarmStateProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** For unit tests: the pure parts. */
-export const internals = { quorumLost, quorumMessage, parseSummary };
+export const internals = { quorumLost, quorumMessage, parseSummary, summaryFromInit };
 export type { Probe };

@@ -35,6 +35,23 @@ export interface SwarmStateArgs {
   secrets: pulumi.Input<{ unlockKey: string; clusterId: string }>;
   /** The join tokens init printed: where `tokens` starts; the provider reports the swarm's current ones. */
   initialTokens: pulumi.Input<{ worker: string; manager: string }>;
+  /** What init printed besides the tokens, and when (host time, epoch seconds): see InitPrinted. */
+  initPrinted: pulumi.Input<InitPrinted>;
+}
+
+/**
+ * The swarm's state as the init step printed it. The provider's create takes it (with the tokens)
+ * instead of dialling the first manager again when init printed it in this run: at most
+ * INIT_PRINTED_FRESH_SECONDS before (swarmProvider.ts). Empty fields and `at: 0` from an init
+ * that printed none of it.
+ */
+export interface InitPrinted {
+  /** The node certificate validity, as Go prints it. */
+  certExpiry: string;
+  /** SHA-256 of the root CA certificate (PEM). */
+  caFingerprint: string;
+  /** The host's time when init printed it, epoch seconds. */
+  at: number;
 }
 
 /** The inputs as the provider sees them (resolved). */
@@ -49,6 +66,8 @@ export interface SwarmStateInputs {
   secrets: { unlockKey: string; clusterId: string };
   /** In: the tokens init printed; out: the swarm's current ones. */
   tokens: { worker: string; manager: string };
+  /** The rest of what init printed; absent in stacks made before it was printed. */
+  initPrinted?: InitPrinted;
 }
 
 /** The state: the inputs plus what the swarm reports. */
@@ -88,6 +107,7 @@ export class SwarmState extends pulumi.dynamic.Resource {
         secrets: pulumi.secret(pulumi.output(args.secrets)),
         caFingerprint: undefined,
         tokens: pulumi.secret(pulumi.output(args.initialTokens)),
+        initPrinted: args.initPrinted,
       },
       {
         ...opts,

@@ -76,7 +76,21 @@ describeLab("cluster scripts on lab hosts (autolock, daemon.json, claims)", () =
     const out = await lab.sh(a, init);
     summary = JSON.parse(out.trim());
     expect(summary.unlockKey.startsWith(["SWMKEY", "1", ""].join("-"))).toBe(true);
-    expect(await lab.sh(a, init)).toBe(out);
+    // What the swarm resource's create takes instead of dialling again: the swarm's own values.
+    const printed = JSON.parse(out.trim()) as {
+      certExpiry: string;
+      caFingerprint: string;
+      printedAt: number;
+    };
+    expect(printed.certExpiry).toBe("2160h0m0s");
+    const trustRoot = await lab.sh(
+      a,
+      "docker info --format '{{.Swarm.Cluster.TLSInfo.TrustRoot}}' | sha256sum",
+    );
+    expect(printed.caFingerprint).toBe(trustRoot.slice(0, 64));
+    expect(Math.abs(printed.printedAt - Date.now() / 1000)).toBeLessThan(60);
+    const withoutTime = (text: string) => ({ ...JSON.parse(text.trim()), printedAt: undefined });
+    expect(withoutTime(await lab.sh(a, init))).toEqual(withoutTime(out));
     expect(
       (
         await lab.sh(a, "docker info --format '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}'")

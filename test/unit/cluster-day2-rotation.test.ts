@@ -179,6 +179,9 @@ describe("rotations and quorum recovery: the swarm resource under mocks", () => 
             workerToken: WORKER_TOKEN,
             managerToken: MANAGER_TOKEN,
             unlockKey: UNLOCK_KEY,
+            certExpiry: "720h0m0s",
+            caFingerprint: "c".repeat(64),
+            printedAt: 1_800_000_000,
           };
           return { ...inputs, stdout: `${JSON.stringify(summary)}\n` };
         }
@@ -208,7 +211,14 @@ describe("rotations and quorum recovery: the swarm resource under mocks", () => 
       generations: { ca: 1, workerToken: 2, managerToken: 0, recovery: 0 },
       survivor: "",
     });
-    for (const key of ["managers", "secrets", "tokens"]) expect(isSecretInput(swarm.inputs[key])).toBe(true);
+    for (const key of ["managers", "secrets", "tokens", "initPrinted"])
+      expect(isSecretInput(swarm.inputs[key])).toBe(true);
+    // What init printed besides the tokens reaches the swarm resource, for its create.
+    expect(unwrapSecrets(swarm.inputs.initPrinted)).toEqual({
+      certExpiry: "720h0m0s",
+      caFingerprint: "c".repeat(64),
+      at: 1_800_000_000,
+    });
     const managers = unwrapSecrets(swarm.inputs.managers) as { host: string }[];
     expect(managers.map((m) => m.host)).toEqual(["node-1", "node-2", "node-3"]);
     // A node joining later takes the swarm's current worker token; the node resources too.
@@ -226,6 +236,62 @@ describe("rotations and quorum recovery: the swarm resource under mocks", () => 
     const init = scriptOf(unwrapSecrets(run.named("rot-init").inputs.create) as string);
     expect(init).toContain("'--cert-expiry' '720h0m0s'");
     expect(init).not.toContain("swarm update --cert-expiry");
+  });
+
+  describe("create takes init's printout from this run as the swarm's state", () => {
+    const NOW = 1_800_000_000;
+    const inputs = (initPrinted?: SwarmStateOutputs["initPrinted"], certExpiry = "2160h0m0s") =>
+      ({
+        kind: "swarm:cluster:Swarm",
+        cluster: "c",
+        // No manager to dial: a create that does not trust the printout fails.
+        managers: [],
+        certExpiry,
+        generations: { ca: 0, workerToken: 0, managerToken: 0, recovery: 0 },
+        survivor: "",
+        secrets: { unlockKey: "", clusterId: "c1" },
+        tokens: { worker: WORKER_TOKEN, manager: MANAGER_TOKEN },
+        ...(initPrinted ? { initPrinted } : {}),
+      }) as const;
+    const printed = (at: number) => ({ certExpiry: "2160h0m0s", caFingerprint: "c".repeat(64), at });
+
+    it("trusts a printout of the last 600 s, by either clock, with the expiry asked for", () => {
+      const { summaryFromInit } = provider.internals;
+      const expected = {
+        certExpiry: "2160h0m0s",
+        caFingerprint: "c".repeat(64),
+        workerToken: WORKER_TOKEN,
+        managerToken: MANAGER_TOKEN,
+      };
+      expect(summaryFromInit(inputs(printed(NOW - 3)), NOW)).toEqual(expected);
+      expect(summaryFromInit(inputs(printed(NOW - 600)), NOW)).toEqual(expected);
+      expect(summaryFromInit(inputs(printed(NOW + 120)), NOW)).toEqual(expected);
+    });
+
+    it.each([
+      ["from an earlier run (tokens may have been rotated since)", inputs(printed(NOW - 601))],
+      ["by a host clock far ahead", inputs(printed(NOW + 3600))],
+      ["by an init that printed none of it (a stack from before)", inputs(undefined)],
+      ["with no CA fingerprint", inputs({ ...printed(NOW), caFingerprint: "" })],
+      ["with another expiry than the one asked for", inputs(printed(NOW), "720h0m0s")],
+      ["without tokens", { ...inputs(printed(NOW)), tokens: { worker: "", manager: "" } }],
+    ])("does not trust a printout %s", (_why, args) => {
+      expect(provider.internals.summaryFromInit(args as never, NOW)).toBeUndefined();
+    });
+
+    it("create: no SSH with a fresh printout; with a stale one it goes to the managers", async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const created = await provider.swarmStateProvider.create!(inputs(printed(now - 2)) as never);
+      expect(created.id).toBe("c");
+      expect(created.outs).toMatchObject({
+        caFingerprint: "c".repeat(64),
+        certExpiry: "2160h0m0s",
+        tokens: { worker: WORKER_TOKEN, manager: MANAGER_TOKEN },
+      });
+      await expect(provider.swarmStateProvider.create!(inputs(printed(now - 3600)) as never)).rejects.toThrow(
+        "lost its manager quorum",
+      );
+    });
   });
 
   it("a recovery names its survivor and makes every node resource apply its settings again", async () => {

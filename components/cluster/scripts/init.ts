@@ -1,5 +1,6 @@
 import { PRELUDE } from "../../shell/prelude";
 import { shq } from "../../shell/quote";
+import { READ_CA_FINGERPRINT } from "./swarm";
 
 /** Swarm-wide settings fixed by `docker swarm init` (and kept in line by `docker swarm update`). */
 export interface InitOptions {
@@ -26,8 +27,11 @@ export interface InitOptions {
 /**
  * Renders the script run on the first manager: `swarm init` when the host is in no swarm yet
  * (unless another declared manager already runs one: then it stops rather than split the swarm),
- * aligns autolock (the certificate expiry is the swarm resource's: swarmState.ts), and prints the cluster id, its node id, both join tokens and the
- * unlock key as one JSON line. That stdout is secret; the command runs with logging off.
+ * aligns autolock (the certificate expiry is the swarm resource's: swarmState.ts), and prints one
+ * JSON line: the cluster id, its node id, both join tokens, the unlock key, the certificate expiry,
+ * the CA fingerprint and the host's time. The last three let the swarm resource's create take the
+ * swarm's state from this run's init instead of dialling the manager again (swarmProvider.ts).
+ * That stdout is secret; the command runs with logging off.
  */
 export function renderInitScript(opts: InitOptions): string {
   const initArgs = [
@@ -74,13 +78,13 @@ if [ "$autolock_now" != ${opts.autolock ? "true" : "false"} ]; then
   dk swarm update --autolock=${opts.autolock} >/dev/null
 fi
 
-cluster_id=$(dk info --format '{{.Swarm.Cluster.ID}}')
-node_id=$(dk info --format '{{.Swarm.NodeID}}')
+read -r cluster_id node_id expiry <<<"$(dk info --format '{{.Swarm.Cluster.ID}} {{.Swarm.NodeID}} {{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')"
+${READ_CA_FINGERPRINT}
 worker_token=$(dk swarm join-token -q worker)
 manager_token=$(dk swarm join-token -q manager)
 unlock_key=""
 ${opts.autolock ? "unlock_key=$(dk swarm unlock-key -q)" : ""}
-printf '{"clusterId":"%s","nodeId":"%s","workerToken":"%s","managerToken":"%s","unlockKey":"%s"}\\n' \\
-  "$cluster_id" "$node_id" "$worker_token" "$manager_token" "$unlock_key"
+printf '{"clusterId":"%s","nodeId":"%s","workerToken":"%s","managerToken":"%s","unlockKey":"%s","certExpiry":"%s","caFingerprint":"%s","printedAt":%s}\\n' \\
+  "$cluster_id" "$node_id" "$worker_token" "$manager_token" "$unlock_key" "$expiry" "$ca" "$(date +%s)"
 `;
 }

@@ -13,9 +13,12 @@ import { renderMembershipSteps } from "./join";
 const HAS_LEADER = `# shellcheck disable=SC2086 # $SUDO is empty or the two words "sudo -n", split on purpose
 has_leader() { timeout 30 $SUDO docker node ls -q >/dev/null 2>&1; }`;
 
+/** Sets `ca` to the SHA-256 of the swarm's root CA certificate (PEM), the swarm's `caFingerprint`. */
+export const READ_CA_FINGERPRINT = `ca=$(dk info --format '{{.Swarm.Cluster.TLSInfo.TrustRoot}}' | sha256sum | cut -c1-64)`;
+
 /** Prints the swarm's certificate expiry, CA fingerprint and both join tokens as one JSON line. */
 const SUMMARY = `expiry=$(dk info --format '{{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
-ca=$(dk info --format '{{.Swarm.Cluster.TLSInfo.TrustRoot}}' | sha256sum | cut -c1-64)
+${READ_CA_FINGERPRINT}
 worker_token=$(dk swarm join-token -q worker)
 manager_token=$(dk swarm join-token -q manager)
 printf '{"certExpiry":"%s","caFingerprint":"%s","workerToken":"%s","managerToken":"%s"}\\n' \\
