@@ -288,7 +288,12 @@ async function main(): Promise<void> {
     argv.includes("--sizes") ? argv[argv.indexOf("--sizes") + 1] : "1+2,3+2,3+12,5+20",
   );
   const skipLab = argv.includes("--skip-lab");
-  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  // The engine runs at most this many resource steps at once (pulumi's --parallel); the steps here
+  // are SSH sessions that wait on the hosts, so on a small machine it, not the CPU, caps the joins.
+  const parallel = process.env.PULUMI_PARALLEL
+    ? `PULUMI_PARALLEL=${process.env.PULUMI_PARALLEL}`
+    : `${4 * os.cpus().length}, pulumi's default of 4 per CPU`;
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, engine parallelism ${parallel}`;
   const loadBefore = load();
   console.error(`bench: ${machine}; load ${loadBefore}`);
 

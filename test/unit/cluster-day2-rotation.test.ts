@@ -16,7 +16,7 @@ import {
 } from "../../components/cluster/scripts/swarm";
 import { validateDay2Args } from "../../components/cluster/validateDay2";
 import type { Probe } from "../../components/cluster/swarmProvider";
-import type { SwarmStateOutputs } from "../../components/cluster/swarmState";
+import type { SwarmStateInputs, SwarmStateOutputs } from "../../components/cluster/swarmState";
 
 // Made at run time so no token-shaped literal lives in the repository.
 const fake = (prefix: string) => `${prefix}-${crypto.randomBytes(12).toString("hex")}`;
@@ -240,19 +240,21 @@ describe("rotations and quorum recovery: the swarm resource under mocks", () => 
 
   describe("create takes init's printout from this run as the swarm's state", () => {
     const NOW = 1_800_000_000;
-    const inputs = (initPrinted?: SwarmStateOutputs["initPrinted"], certExpiry = "2160h0m0s") =>
-      ({
-        kind: "swarm:cluster:Swarm",
-        cluster: "c",
-        // No manager to dial: a create that does not trust the printout fails.
-        managers: [],
-        certExpiry,
-        generations: { ca: 0, workerToken: 0, managerToken: 0, recovery: 0 },
-        survivor: "",
-        secrets: { unlockKey: "", clusterId: "c1" },
-        tokens: { worker: WORKER_TOKEN, manager: MANAGER_TOKEN },
-        ...(initPrinted ? { initPrinted } : {}),
-      }) as const;
+    const inputs = (
+      initPrinted?: SwarmStateOutputs["initPrinted"],
+      certExpiry = "2160h0m0s",
+    ): SwarmStateInputs => ({
+      kind: "swarm:cluster:Swarm",
+      cluster: "c",
+      // No manager to dial: a create that does not trust the printout fails.
+      managers: [],
+      certExpiry,
+      generations: { ca: 0, workerToken: 0, managerToken: 0, recovery: 0 },
+      survivor: "",
+      secrets: { unlockKey: "", clusterId: "c1" },
+      tokens: { worker: WORKER_TOKEN, manager: MANAGER_TOKEN },
+      ...(initPrinted ? { initPrinted } : {}),
+    });
     const printed = (at: number) => ({ certExpiry: "2160h0m0s", caFingerprint: "c".repeat(64), at });
 
     it("trusts a printout of the last 600 s, by either clock, with the expiry asked for", () => {
@@ -276,19 +278,19 @@ describe("rotations and quorum recovery: the swarm resource under mocks", () => 
       ["with another expiry than the one asked for", inputs(printed(NOW), "720h0m0s")],
       ["without tokens", { ...inputs(printed(NOW)), tokens: { worker: "", manager: "" } }],
     ])("does not trust a printout %s", (_why, args) => {
-      expect(provider.internals.summaryFromInit(args as never, NOW)).toBeUndefined();
+      expect(provider.internals.summaryFromInit(args, NOW)).toBeUndefined();
     });
 
     it("create: no SSH with a fresh printout; with a stale one it goes to the managers", async () => {
       const now = Math.floor(Date.now() / 1000);
-      const created = await provider.swarmStateProvider.create!(inputs(printed(now - 2)) as never);
+      const created = await provider.swarmStateProvider.create!(inputs(printed(now - 2)));
       expect(created.id).toBe("c");
       expect(created.outs).toMatchObject({
         caFingerprint: "c".repeat(64),
         certExpiry: "2160h0m0s",
         tokens: { worker: WORKER_TOKEN, manager: MANAGER_TOKEN },
       });
-      await expect(provider.swarmStateProvider.create!(inputs(printed(now - 3600)) as never)).rejects.toThrow(
+      await expect(provider.swarmStateProvider.create!(inputs(printed(now - 3600)))).rejects.toThrow(
         "lost its manager quorum",
       );
     });
