@@ -139,7 +139,7 @@ describeLab(
       await lab?.release();
     });
 
-    it("upgrade from the library before pins: 2 pins created, 0 deleted, 0 replaced; only the learned host's commands run again; then to the shared pins: the pins update, no command but prepare/join (changed scripts) runs; preview after is clean", async () => {
+    it("upgrade from the library before pins: 2 pins created, 0 deleted, 0 replaced; only the learned host's commands run again; then to the shared pins: the pins update, no command but prepare/join/init (changed scripts) runs; preview after is clean", async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const old = require(path.join(oldCode, "index")) as Library;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -217,12 +217,13 @@ describeLab(
       );
       // No other command ran again (a dynamic node or swarm resource may carry new provider code).
       // The prepare and join steps do: their scripts changed after bb52882 (a swarm member's dockerd
-      // restart moved from prepare into join), an update test/lab/engine-upgrade-restart proves alone.
+      // restart moved from prepare into join), an update test/lab/engine-upgrade-restart proves alone;
+      // so does init, which since then also prints the swarm's expiry and CA fingerprint.
       const commands = new Set(
         beforeShared.filter((r) => r.type === "command:remote:Command").map((r) => r.urn.split("::").pop()),
       );
       expect(movedUpdated.filter((n) => commands.has(n)).sort()).toEqual(
-        [h1, h2].flatMap((h) => [`hk-${h}-prepare`, `hk-${h}-join`]).sort(),
+        ["hk-init", ...[h1, h2].flatMap((h) => [`hk-${h}-prepare`, `hk-${h}-join`])].sort(),
       );
       expect(ids(await resources())).toEqual(ids(beforeShared));
       expect(await pinOf(h1)).toMatchObject({ hostKey: labKey, source: "given" });

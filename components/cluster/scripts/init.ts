@@ -78,7 +78,8 @@ if [ "$autolock_now" != ${opts.autolock ? "true" : "false"} ]; then
   dk swarm update --autolock=${opts.autolock} >/dev/null
 fi
 
-read -r cluster_id node_id expiry <<<"$(dk info --format '{{.Swarm.Cluster.ID}} {{.Swarm.NodeID}} {{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')"
+info=$(dk info --format '{{.Swarm.Cluster.ID}} {{.Swarm.NodeID}} {{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
+read -r cluster_id node_id expiry <<<"$info"
 ${READ_CA_FINGERPRINT}
 worker_token=$(dk swarm join-token -q worker)
 manager_token=$(dk swarm join-token -q manager)
