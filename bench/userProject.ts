@@ -14,7 +14,7 @@ import { EngineStack } from "../test/engine/engine";
 import { packRepository, userProject } from "../test/engine/packedPackage";
 import type { Lab } from "../test/lab/lab";
 import { measured, MemorySampler } from "./measure";
-import type { UserProjectFigure } from "./table";
+import { round, type UserProjectFigure } from "./table";
 
 /** The same cluster as the inline program, written as a user writes it. */
 const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
@@ -92,7 +92,7 @@ export class UserProject {
       return {
         managers,
         workers,
-        prepareSeconds: Math.round(this.prepareSeconds * 10) / 10,
+        prepareSeconds: round(this.prepareSeconds, 1),
         up,
         typeChecked,
         transpileOnly,

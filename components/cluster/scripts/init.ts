@@ -1,6 +1,6 @@
 import { PRELUDE } from "../../shell/prelude";
 import { shq } from "../../shell/quote";
-import { READ_CA_FINGERPRINT } from "./swarm";
+import { READ_SUMMARY } from "./swarm";
 
 /** Swarm-wide settings fixed by `docker swarm init` (and kept in line by `docker swarm update`). */
 export interface InitOptions {
@@ -78,11 +78,9 @@ if [ "$autolock_now" != ${opts.autolock ? "true" : "false"} ]; then
   dk swarm update --autolock=${opts.autolock} >/dev/null
 fi
 
-info=$(dk info --format '{{.Swarm.Cluster.ID}} {{.Swarm.NodeID}} {{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
-read -r cluster_id node_id expiry <<<"$info"
-${READ_CA_FINGERPRINT}
-worker_token=$(dk swarm join-token -q worker)
-manager_token=$(dk swarm join-token -q manager)
+ids=$(dk info --format '{{.Swarm.Cluster.ID}} {{.Swarm.NodeID}}')
+read -r cluster_id node_id <<<"$ids"
+${READ_SUMMARY}
 unlock_key=""
 ${opts.autolock ? "unlock_key=$(dk swarm unlock-key -q)" : ""}
 printf '{"clusterId":"%s","nodeId":"%s","workerToken":"%s","managerToken":"%s","unlockKey":"%s","certExpiry":"%s","caFingerprint":"%s","printedAt":%s}\\n' \\

@@ -13,14 +13,18 @@ import { renderMembershipSteps } from "./join";
 const HAS_LEADER = `# shellcheck disable=SC2086 # $SUDO is empty or the two words "sudo -n", split on purpose
 has_leader() { timeout 30 $SUDO docker node ls -q >/dev/null 2>&1; }`;
 
-/** Sets `ca` to the SHA-256 of the swarm's root CA certificate (PEM), the swarm's `caFingerprint`. */
-export const READ_CA_FINGERPRINT = `ca=$(dk info --format '{{.Swarm.Cluster.TLSInfo.TrustRoot}}' | sha256sum | cut -c1-64)`;
+/**
+ * Sets `expiry`, `ca` (SHA-256 of the root CA certificate, PEM), `worker_token` and
+ * `manager_token`: the swarm's summary, read the same way by the swarm resource's scripts and by
+ * init, whose printout the swarm resource's create takes in its place (swarmProvider.ts).
+ */
+export const READ_SUMMARY = `expiry=$(dk info --format '{{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
+ca=$(dk info --format '{{.Swarm.Cluster.TLSInfo.TrustRoot}}' | sha256sum | cut -c1-64)
+worker_token=$(dk swarm join-token -q worker)
+manager_token=$(dk swarm join-token -q manager)`;
 
 /** Prints the swarm's certificate expiry, CA fingerprint and both join tokens as one JSON line. */
-const SUMMARY = `expiry=$(dk info --format '{{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}')
-${READ_CA_FINGERPRINT}
-worker_token=$(dk swarm join-token -q worker)
-manager_token=$(dk swarm join-token -q manager)
+const SUMMARY = `${READ_SUMMARY}
 printf '{"certExpiry":"%s","caFingerprint":"%s","workerToken":"%s","managerToken":"%s"}\\n' \\
   "$expiry" "$ca" "$worker_token" "$manager_token"`;
 
